@@ -1,0 +1,406 @@
+"""MNIST: load it, check it, and bring it into the network's layout (notebook 01).
+
+The arrays come in the layout of ``keras.datasets.mnist.load_data()``: images (n, 28, 28) uint8
+in 0..255 and labels (n,) uint8 in 0..9. The network wants one column per example, scaled
+to [0, 1]: X (784, m) float.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ._checks import _describe, check_positive_int
+
+N_PIXELS = 28 * 28
+N_CLASSES = 10
+ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
+
+#: sha256 of each array's bytes in the bundled copy (from ../shared/data/README.md).
+CHECKSUMS = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+
+Split = tuple[np.ndarray, np.ndarray]
+
+
+class DataFormatError(ValueError):
+    """A data or params file, or an array read from one, is not in the expected layout."""
+
+
+def bundled_path() -> Path:
+    """Path of the MNIST copy shipped inside the package (see ``mnistnn/data/README.md``)."""
+    return Path(str(resources.files("mnistnn") / "data" / "mnist.npz"))
+
+
+def _sha256(array: np.ndarray) -> str:
+    """sha256 of an array's bytes (C order)."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def check_images_and_labels(x: object, y: object, what: str = "images") -> Split:
+    """Check images (n, 28, 28) with integer pixels in 0..255 and labels (n,) in 0..9.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, 28, 28)
+        Images, integer pixel values in 0..255.
+    y : ndarray of shape (n,)
+        Integer labels in 0..9.
+    what : str
+        Name used in error messages (e.g. the file name).
+
+    Returns
+    -------
+    x, y : ndarray
+        The same data as uint8 (no copy when it already is).
+
+    Raises
+    ------
+    DataFormatError
+        When a shape, dtype or value is not what MNIST has, saying which and what was found.
+    """
+    for name, value in (("images", x), ("labels", y)):
+        if not isinstance(value, np.ndarray):
+            raise DataFormatError(f"{what}: {name} must be a NumPy array; got {_describe(value)}")
+    if x.ndim != 3 or x.shape[1:] != (28, 28):
+        raise DataFormatError(f"{what}: images must have shape (n, 28, 28); got {x.shape}")
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise DataFormatError(f"{what}: labels must have shape ({x.shape[0]},), one per image; got {y.shape}")
+    for name, value in (("images", x), ("labels", y)):
+        if value.dtype.kind not in "iu":
+            raise DataFormatError(f"{what}: {name} must be integers (uint8 in MNIST); got dtype {value.dtype}")
+    if x.size and (x.min() < 0 or x.max() > 255):
+        raise DataFormatError(f"{what}: pixel values must be in 0..255; got {x.min()}..{x.max()}")
+    if y.size and (y.min() < 0 or y.max() >= N_CLASSES):
+        raise DataFormatError(f"{what}: labels must be digits 0..9; got {y.min()}..{y.max()}")
+    return x.astype(np.uint8, copy=False), y.astype(np.uint8, copy=False)
+
+
+def read_npz(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str, np.ndarray]:
+    """Read every array of an .npz file, never unpickling anything; clear errors otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no file at {path} (expected {what})")
+    with open(path, "rb") as file:
+        magic = file.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise DataFormatError(f"{path} holds a single array (.npy), not {what}")
+    if magic.startswith(b"\x80"):
+        raise DataFormatError(f"{path} is a Python pickle, which mnistnn never loads (it can run code); "
+                              f"expected {what}")
+    if not magic.startswith(b"PK"):
+        raise DataFormatError(f"{path} is not {what}: an .npz is a zip file, and this one is not "
+                              f"(it starts with {magic!r})")
+    try:
+        # Open the file ourselves: np.load leaks its handle when a zip turns out to be corrupt.
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except ValueError as error:
+        if "allow_pickle" in str(error):
+            raise DataFormatError(f"{path} contains pickled Python objects, which mnistnn never loads "
+                                  "(they can run code); save plain arrays with np.savez") from None
+        raise DataFormatError(f"{path} is not a readable .npz archive: {error}") from None
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise DataFormatError(f"{path} is not a readable .npz archive (truncated or corrupt?): {error}") from None
+
+
+def _read_mnist_npz(path: Path) -> dict[str, np.ndarray]:
+    """The four MNIST arrays of an .npz file."""
+    arrays = read_npz(path, "an .npz archive of MNIST arrays")
+    missing = [name for name in ARRAY_NAMES if name not in arrays]
+    if missing:
+        raise DataFormatError(f"{path} lacks the arrays {missing}; it has {sorted(arrays)}, "
+                              f"but the Keras MNIST layout needs {list(ARRAY_NAMES)}")
+    return arrays
+
+
+def _load_keras() -> dict[str, np.ndarray]:
+    """MNIST through keras.datasets.mnist.load_data() (downloads it on first use)."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    try:
+        from keras.datasets import mnist
+    except ImportError as error:
+        raise ImportError(
+            "source='keras' needs Keras and a backend for it; install them with "
+            "`pip install keras jax` (mnistnn uses the JAX backend: KERAS_BACKEND=jax). "
+            f"Import failed with: {error}. The same arrays ship with mnistnn: load_mnist('bundled')"
+        ) from None
+    try:
+        (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    except Exception as error:  # Keras raises a bare Exception when the download fails
+        raise OSError(f"keras.datasets.mnist.load_data() failed ({error}); it downloads MNIST on "
+                      "first use. Offline, use the copy shipped with mnistnn: load_mnist('bundled')") from None
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
+
+
+def load_mnist(source: str | os.PathLike = "bundled") -> tuple[Split, Split]:
+    """Load MNIST as ``keras.datasets.mnist.load_data()`` returns it.
+
+    Parameters
+    ----------
+    source : "bundled", "keras" or path
+        ``"bundled"`` (default): the copy shipped with mnistnn, no network needed, checked
+        against the published sha256 checksums. ``"keras"``: call Keras itself (needs Keras
+        with a backend, and the network on first use). A path: another .npz file with the
+        arrays ``x_train, y_train, x_test, y_test`` in that layout.
+
+    Returns
+    -------
+    (x_train, y_train), (x_test, y_test)
+        Images uint8 of shape (60000, 28, 28) and (10000, 28, 28), labels uint8 of shape
+        (60000,) and (10000,) for the real MNIST.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    DataFormatError
+        The file is not an .npz, lacks an array, has wrong shapes, dtypes or values, holds pickled
+        objects, or (bundled) does not match the published checksums.
+    ImportError
+        ``source="keras"`` without Keras or a backend.
+    """
+    if isinstance(source, str) and source == "keras":
+        arrays = _load_keras()
+        what = "keras.datasets.mnist"
+    elif isinstance(source, str) and source == "bundled":
+        arrays = _read_mnist_npz(bundled_path())
+        for name, expected in CHECKSUMS.items():
+            if _sha256(arrays[name]) != expected:
+                raise DataFormatError(f"the bundled {name} does not match its published sha256 checksum: "
+                                     "the package's copy of MNIST is damaged; reinstall mnistnn")
+        what = "bundled MNIST"
+    elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        arrays = _read_mnist_npz(path)
+        what = str(path)
+    else:
+        raise TypeError(f"source must be 'bundled', 'keras' or a path to an .npz file; got {_describe(source)}")
+    train = check_images_and_labels(arrays["x_train"], arrays["y_train"], f"{what} (train)")
+    test = check_images_and_labels(arrays["x_test"], arrays["y_test"], f"{what} (test)")
+    return train, test
+
+
+def write_kaggle_csv(path: str | os.PathLike, x: np.ndarray, y: np.ndarray) -> None:
+    """Write images and labels as a Kaggle "Digit Recognizer" train.csv.
+
+    Parameters
+    ----------
+    path : path
+        Where to write. Columns ``label, pixel0, ..., pixel783``, one row per image.
+    x : ndarray of shape (n, 28, 28)
+        Images, integer pixels in 0..255.
+    y : ndarray of shape (n,)
+        Labels in 0..9.
+    """
+    import pandas as pd
+
+    x, y = check_images_and_labels(x, y)
+    frame = pd.DataFrame(x.reshape(x.shape[0], N_PIXELS), columns=[f"pixel{j}" for j in range(N_PIXELS)])
+    frame.insert(0, "label", y)
+    frame.to_csv(path, index=False)
+
+
+def read_kaggle_csv(path: str | os.PathLike) -> Split:
+    """Read a Kaggle "Digit Recognizer" train.csv with pandas, as the original notebook did.
+
+    Parameters
+    ----------
+    path : path
+        CSV with the header ``label,pixel0,...,pixel783`` and one image per row.
+
+    Returns
+    -------
+    x : ndarray of shape (n, 28, 28), uint8
+    y : ndarray of shape (n,), uint8
+        The same layout as :func:`load_mnist`.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    DataFormatError
+        Not a CSV, missing or extra columns, non-numeric cells, labels outside 0..9 or pixels
+        outside 0..255.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no CSV file at {path}")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise DataFormatError(f"{path} is not a readable CSV file: {error}") from None
+    expected = ["label"] + [f"pixel{j}" for j in range(N_PIXELS)]
+    columns = [str(c) for c in frame.columns]
+    if columns != expected:
+        missing = [c for c in expected if c not in columns]
+        extra = [c for c in columns if c not in expected]
+        raise DataFormatError(f"{path} must have the columns label, pixel0, ..., pixel783 in that order; "
+                             f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+                             f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
+    non_numeric = [c for c in columns if frame[c].dtype.kind not in "iuf"]
+    if non_numeric:
+        raise DataFormatError(f"{path}: columns {non_numeric[:5]} hold non-numeric values; "
+                             "every cell must be a whole number")
+    values = frame.to_numpy()
+    if values.dtype.kind == "f":
+        if not np.isfinite(values).all():
+            raise DataFormatError(f"{path} has empty or NaN cells; every cell must be a whole number")
+        if (values != np.round(values)).any():
+            raise DataFormatError(f"{path} has fractional values; pixels and labels must be whole numbers")
+        values = values.astype(np.int64)
+    x = values[:, 1:].reshape(-1, 28, 28)
+    return check_images_and_labels(x, values[:, 0], str(path))
+
+
+def flatten_images(x: np.ndarray) -> np.ndarray:
+    """Turn images (m, 28, 28) into the network's layout, one column per example.
+
+    Parameters
+    ----------
+    x : ndarray of shape (m, 28, 28)
+
+    Returns
+    -------
+    X : ndarray of shape (784, m)
+        Column i holds image i, row by row (pixel ``28 * r + c`` is row r, column c).
+    """
+    if not isinstance(x, np.ndarray) or x.ndim != 3:
+        got = x.shape if isinstance(x, np.ndarray) else _describe(x)
+        raise ValueError(f"x must be images of shape (m, 28, 28); got {got}")
+    return x.reshape(x.shape[0], -1).T
+
+
+def scale_pixels(X: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    """Scale integer pixels 0..255 to floats in [0, 1].
+
+    Apply it to the training, validation AND test images alike: a network trained on [0, 1]
+    inputs sees nonsense when given 0..255.
+
+    Parameters
+    ----------
+    X : ndarray of integers in 0..255, any shape
+    dtype : numpy float type
+        Type of the result (float64 by default).
+
+    Returns
+    -------
+    ndarray of the same shape, values in [0, 1]
+    """
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "iu":
+        raise TypeError("X must be an array of integer pixels 0..255 (already scaled? then leave it); "
+                        f"got {_describe(X)}")
+    if X.size and (X.min() < 0 or X.max() > 255):
+        raise ValueError(f"pixel values must be in 0..255; got {X.min()}..{X.max()}")
+    return np.divide(X, 255, dtype=dtype)  # one pass, no integer-to-float copy first
+
+
+def shuffle(x: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Split:
+    """Shuffle examples and their labels together (along the first axis).
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, ...)
+        Examples, one per row (the layout of :func:`load_mnist`).
+    y : ndarray of shape (n,)
+        Their labels.
+    rng : numpy.random.Generator
+        Source of randomness; the same seed gives the same order.
+
+    Returns
+    -------
+    x, y : ndarray
+        Shuffled copies; the inputs are left untouched.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {_describe(rng)}")
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length; got {len(x)} and {len(y)}")
+    order = rng.permutation(len(y))
+    return x[order], y[order]
+
+
+def train_val_split(x: np.ndarray, y: np.ndarray, *, val_size: int = 10_000,
+                    rng: np.random.Generator) -> tuple[Split, Split]:
+    """Shuffle, then hold out a validation set.
+
+    Use it on the training data only: the test set stays apart until the very end.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n, ...)
+    y : ndarray of shape (n,)
+    val_size : int
+        Number of examples held out for validation, 1 <= val_size < n.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    (x_train, y_train), (x_val, y_val)
+        n - val_size and val_size examples, disjoint.
+    """
+    val_size = check_positive_int(val_size, "val_size")
+    if val_size >= len(y):
+        raise ValueError(f"val_size must be smaller than the number of examples ({len(y)}); got {val_size}")
+    x, y = shuffle(x, y, rng=rng)
+    return (x[val_size:], y[val_size:]), (x[:val_size], y[:val_size])
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """MNIST in the network's layout: X (784, m) scaled to [0, 1], y (m,) int64."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}={getattr(self, 'X_' + name).shape}" for name in ("train", "val", "test"))
+        return f"Dataset({sizes})"
+
+
+def load_dataset(*, rng: np.random.Generator, val_size: int = 10_000, source: str | os.PathLike = "bundled",
+                 dtype: type = np.float64) -> Dataset:
+    """Load MNIST, hold out a validation set, and bring every split into the network's layout.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Shuffles the training data before the validation set is taken from it.
+    val_size : int
+        Number of training images held out for validation (10,000 by default).
+    source : "bundled", "keras" or path
+        As for :func:`load_mnist`.
+    dtype : numpy float type
+        Type of the X arrays.
+
+    Returns
+    -------
+    Dataset
+        ``X_train`` (784, 60000 - val_size), ``X_val`` (784, val_size), ``X_test`` (784, 10000), all
+        scaled to [0, 1], and the labels ``y_*`` as int64.
+    """
+    (x_train, y_train), (x_test, y_test) = load_mnist(source)
+    (x_train, y_train), (x_val, y_val) = train_val_split(x_train, y_train, val_size=val_size, rng=rng)
+
+    def layout(x: np.ndarray) -> np.ndarray:
+        # Made C-contiguous while still uint8 (8x less to move), so that matrix products read it row by row.
+        return scale_pixels(np.ascontiguousarray(flatten_images(x)), dtype=dtype)
+
+    return Dataset(layout(x_train), y_train.astype(np.int64), layout(x_val), y_val.astype(np.int64),
+                   layout(x_test), y_test.astype(np.int64))

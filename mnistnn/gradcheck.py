@@ -1,0 +1,78 @@
+"""Gradient checking: compare backward() with central differences of the loss (notebook 03)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ._checks import check_images, check_labels, check_params
+from .model import Cache, Params, _forward, backward, cross_entropy
+
+
+def _loss(params: Params, X: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy of params on (X, y)."""
+    A2, _ = _forward(params, X)
+    return cross_entropy(A2, y)
+
+
+def numerical_gradient(params: Params, X: np.ndarray, y: np.ndarray, *, eps: float = 1e-6) -> Params:
+    """Central-difference estimate of every dL/dparam: (L(p + eps) - L(p - eps)) / (2 eps).
+
+    Two forward passes per parameter entry: use a small network and a few examples.
+    """
+    grads = {}
+    for key, value in params.items():
+        grad = np.zeros_like(value)
+        for index in np.ndindex(value.shape):
+            shifted = value.copy()
+            shifted[index] = value[index] + eps
+            loss_plus = _loss({**params, key: shifted}, X, y)
+            shifted[index] = value[index] - eps
+            loss_minus = _loss({**params, key: shifted}, X, y)
+            grad[index] = (loss_plus - loss_minus) / (2 * eps)
+        grads[key] = grad
+    return grads
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """||a - b|| / (||a|| + ||b||): 0 when equal, 1 when unrelated; 0 when both are zero."""
+    denominator = np.linalg.norm(a) + np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / denominator) if denominator > 0 else 0.0
+
+
+def gradient_check(params: Params, X: np.ndarray, y: np.ndarray, *,
+                   backward_fn: Callable[[Params, Cache, np.ndarray, np.ndarray], Params] = backward,
+                   eps: float = 1e-6) -> float:
+    """Check a backward function against central differences of the loss.
+
+    Parameters
+    ----------
+    params : dict
+        float64 parameters of a small network (every entry is perturbed twice).
+    X : ndarray of shape (n_in, m)
+        A few inputs, float64.
+    y : ndarray of shape (m,)
+        Their labels.
+    backward_fn : callable
+        ``backward_fn(params, cache, X, y) -> grads``; :func:`mnistnn.backward` by default. Pass
+        another to test it (notebook 03 checks the original notebook's version).
+    eps : float
+        Step of the central differences.
+
+    Returns
+    -------
+    error : float
+        The largest, over W1, b1, W2 and b2, of ``||analytic - numerical|| / (||analytic|| + ||numerical||)``.
+        Below about 1e-7 the gradients agree; above 1e-3 something is wrong.
+    """
+    check_params(params)
+    check_images(X, "X", n_features=params["W1"].shape[1])
+    check_labels(y, "y", m=X.shape[1], n_classes=params["W2"].shape[0])
+    if any(value.dtype != np.float64 for value in (*params.values(), X)):
+        raise TypeError("gradient_check needs float64 params and X: in float32 the rounding error of "
+                        "the differences is as large as what is being checked")
+    _, cache = _forward(params, X)
+    analytic = backward_fn(params, cache, X, y)
+    numerical = numerical_gradient(params, X, y, eps=eps)
+    return max(relative_error(analytic[key], numerical[key]) for key in params)

@@ -1,0 +1,241 @@
+"""The network: parameters, activations, forward and backward passes (notebooks 02 and 03).
+
+Shapes follow the classic course notation, one column per example:
+X (n_in, m), W1 (h, n_in), b1 (h, 1), W2 (k, h), b2 (k, 1), labels y (m,), one-hot Y (k, m).
+
+    Z1 = W1 @ X + b1        A1 = relu(Z1)
+    Z2 = W2 @ A1 + b2       A2 = softmax(Z2)
+    L  = -(1/m) sum_i log A2[y_i, i]
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from ._checks import check_images, check_labels, check_params, check_positive_int
+
+Params = dict[str, np.ndarray]
+"""The network's parameters: {"W1": (h, n_in), "b1": (h, 1), "W2": (k, h), "b2": (k, 1)}."""
+Cache = dict[str, np.ndarray]
+"""The intermediates of a forward pass: {"Z1", "A1", "Z2", "A2"}."""
+
+INIT_SCHEMES = ("uniform", "he")
+
+
+def init_params(n_in: int, n_hidden: int, n_out: int, *, rng: np.random.Generator,
+                scheme: Literal["uniform", "he"] = "uniform", dtype: type = np.float64) -> Params:
+    """Draw the initial weights and biases of a one-hidden-layer network.
+
+    Parameters
+    ----------
+    n_in, n_hidden, n_out : int
+        Layer sizes: inputs (784 for MNIST), hidden units h, outputs k (10 classes).
+    rng : numpy.random.Generator
+        Source of randomness, e.g. ``np.random.default_rng(0)``; the same seed gives the same params.
+    scheme : {"uniform", "he"}
+        ``"uniform"``: every weight and bias from U[-0.5, 0.5), as the original notebook did.
+        ``"he"``: weights from N(0, 2 / fan_in) (He et al. 2015, suited to ReLU), biases zero.
+    dtype : numpy float type
+        Float type of the arrays (float64 by default).
+
+    Returns
+    -------
+    params : dict
+        ``W1`` (n_hidden, n_in), ``b1`` (n_hidden, 1), ``W2`` (n_out, n_hidden), ``b2`` (n_out, 1).
+    """
+    sizes = {name: check_positive_int(value, name)
+             for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out))}
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
+                        f"got {type(rng).__name__}")
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"scheme must be one of {INIT_SCHEMES}; got {scheme!r}")
+    if np.dtype(dtype).kind != "f":
+        raise TypeError(f"dtype must be a float type such as np.float64; got {dtype!r}")
+    shapes = {"W1": (sizes["n_hidden"], sizes["n_in"]), "b1": (sizes["n_hidden"], 1),
+              "W2": (sizes["n_out"], sizes["n_hidden"]), "b2": (sizes["n_out"], 1)}
+    params = {}
+    for key, shape in shapes.items():
+        if scheme == "uniform":
+            params[key] = rng.random(shape) - 0.5                        # U[-0.5, 0.5)
+        elif key.startswith("W"):
+            params[key] = rng.standard_normal(shape) * np.sqrt(2.0 / shape[1])  # He: var 2/fan_in
+        else:
+            params[key] = np.zeros(shape)
+    return {key: value.astype(dtype, copy=False) for key, value in params.items()}
+
+
+def relu(Z: np.ndarray) -> np.ndarray:
+    """ReLU, element-wise: max(Z, 0)."""
+    return np.maximum(Z, 0)
+
+
+def relu_grad(Z: np.ndarray) -> np.ndarray:
+    """Derivative of ReLU at the PRE-activation Z: 1 where Z > 0, else 0 (we take 0 at Z = 0)."""
+    return (Z > 0).astype(Z.dtype)
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """Column-wise softmax: turn each example's scores into probabilities.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (k, m)
+        Scores (logits), one column per example.
+
+    Returns
+    -------
+    A : ndarray of shape (k, m)
+        Probabilities; every column sums to 1.
+    """
+    Z_shifted = Z - Z.max(axis=0, keepdims=True)  # same result, but exp() can no longer overflow
+    E = np.exp(Z_shifted)
+    return E / E.sum(axis=0, keepdims=True)
+
+
+def one_hot(y: np.ndarray, n_classes: int = 10, dtype: type = np.float64) -> np.ndarray:
+    """One-hot encode labels, one column per example.
+
+    Parameters
+    ----------
+    y : ndarray of shape (m,)
+        Integer labels in ``0..n_classes-1``.
+    n_classes : int
+        Number of classes k. Fixed, not taken from ``y.max() + 1``: a batch that happens to
+        lack the largest class must still get k rows.
+    dtype : numpy type
+        Type of the result (float64 by default).
+
+    Returns
+    -------
+    Y : ndarray of shape (n_classes, m)
+        ``Y[j, i] = 1`` if ``y[i] == j``, else 0.
+    """
+    n_classes = check_positive_int(n_classes, "n_classes")
+    check_labels(y, "y", n_classes=n_classes)
+    Y = np.zeros((n_classes, y.shape[0]), dtype=dtype)
+    Y[y, np.arange(y.shape[0])] = 1
+    return Y
+
+
+def cross_entropy(A2: np.ndarray, y: np.ndarray) -> float:
+    """Mean cross-entropy of predicted probabilities against the true labels.
+
+    Parameters
+    ----------
+    A2 : ndarray of shape (k, m)
+        Predicted probabilities, one column per example.
+    y : ndarray of shape (m,)
+        True labels in ``0..k-1``.
+
+    Returns
+    -------
+    L : float
+        ``-(1/m) * sum_i log A2[y_i, i]``: 0 for perfect confidence in the right answers, ln(k)
+        for a network that guesses uniformly. ``inf`` when a true class gets probability exactly 0
+        (its exp() underflowed), which only happens once training has diverged: the training
+        functions stop there with a hint to lower the learning rate.
+    """
+    if not isinstance(A2, np.ndarray) or A2.ndim != 2:
+        raise ValueError(f"A2 must be a 2-D array of probabilities, shape (k, m); got {np.shape(A2)}")
+    check_labels(y, "y", m=A2.shape[1], n_classes=A2.shape[0])
+    p_true = A2[y, np.arange(y.shape[0])]                 # (m,)  probability given to the true class
+    with np.errstate(divide="ignore"):                    # log(0) = inf is reported, not warned about
+        return float(-np.log(p_true).mean())
+
+
+def _forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
+    """forward() without the argument checks, for the training loops."""
+    Z1 = params["W1"] @ X + params["b1"]          # (h, m)
+    A1 = relu(Z1)                                 # (h, m)
+    Z2 = params["W2"] @ A1 + params["b2"]         # (k, m)
+    A2 = softmax(Z2)                              # (k, m)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
+    """Forward pass: from pixels to class probabilities (notebook 02).
+
+    Parameters
+    ----------
+    params : dict
+        ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
+    X : ndarray of shape (n_in, m)
+        Inputs scaled to [0, 1], one column per example.
+
+    Returns
+    -------
+    A2 : ndarray of shape (k, m)
+        Class probabilities; every column sums to 1.
+    cache : dict
+        The intermediates ``Z1``, ``A1`` (h, m) and ``Z2``, ``A2`` (k, m), needed by :func:`backward`.
+    """
+    n_in, _, _ = check_params(params)
+    check_images(X, "X", n_features=n_in)
+    return _forward(params, X)
+
+
+def _backward(params: Params, cache: Cache, X: np.ndarray, Y: np.ndarray) -> Params:
+    """backward() without the argument checks, taking the one-hot Y (k, m)."""
+    m = X.shape[1]
+    dZ2 = (cache["A2"] - Y) / m                            # (k, m)  softmax + cross-entropy together
+    dW2 = dZ2 @ cache["A1"].T                              # (k, h)
+    db2 = dZ2.sum(axis=1, keepdims=True)                   # (k, 1)  one bias per output unit
+    dZ1 = (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])  # (h, m)  ReLU' of the PRE-activation
+    dW1 = dZ1 @ X.T                                        # (h, n_in)
+    db1 = dZ1.sum(axis=1, keepdims=True)                   # (h, 1)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> Params:
+    """Gradients of the mean cross-entropy; ``dW1`` means dL/dW1 (notebook 03).
+
+    Parameters
+    ----------
+    params : dict
+        The parameters the forward pass used.
+    cache : dict
+        The intermediates returned by :func:`forward` on the same ``X``.
+    X : ndarray of shape (n_in, m)
+        The inputs of that forward pass.
+    y : ndarray of shape (m,)
+        True labels.
+
+    Returns
+    -------
+    grads : dict
+        Same keys and shapes as ``params``: ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
+        The bias gradients are summed over examples separately for each unit (``axis=1``).
+    """
+    n_in, n_hidden, n_out = check_params(params)
+    check_images(X, "X", n_features=n_in)
+    m = X.shape[1]
+    check_labels(y, "y", m=m, n_classes=n_out)
+    if not isinstance(cache, dict) or not {"Z1", "A2", "A1"} <= set(cache):
+        raise ValueError("cache must be the dict returned by forward(params, X), with Z1, A1, Z2, A2")
+    for key, rows in (("Z1", n_hidden), ("A1", n_hidden), ("A2", n_out)):
+        if cache[key].shape != (rows, m):
+            raise ValueError(f"cache[{key!r}] has shape {cache[key].shape} but ({rows}, {m}) is "
+                             "expected: pass the cache from forward() on this same X")
+    return _backward(params, cache, X, one_hot(y, n_out, dtype=cache["A2"].dtype))
+
+
+def predict(params: Params, X: np.ndarray) -> np.ndarray:
+    """Predicted class of every example: the most probable digit.
+
+    Parameters
+    ----------
+    params : dict
+        Trained parameters.
+    X : ndarray of shape (n_in, m)
+        Inputs scaled to [0, 1], one column per example.
+
+    Returns
+    -------
+    y_pred : ndarray of shape (m,)
+        The index of the largest probability in each column.
+    """
+    A2, _ = forward(params, X)
+    return A2.argmax(axis=0)

@@ -1,0 +1,37 @@
+"""Shared fixtures. Keras runs on the JAX backend; figures are drawn off-screen."""
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np
+import pytest
+
+import mnistnn
+
+
+@pytest.fixture(scope="session")
+def mnist():
+    """The bundled MNIST, loaded once: ((x_train, y_train), (x_test, y_test))."""
+    return mnistnn.load_mnist()
+
+
+@pytest.fixture(scope="session")
+def small_data(mnist):
+    """5,000 training and 2,000 validation images in the network's layout, seeded."""
+    (x, y), _ = mnist
+    (x_train, y_train), (x_val, y_val) = mnistnn.train_val_split(x[:7000], y[:7000], val_size=2000,
+                                                                 rng=np.random.default_rng(0))
+    X_train = mnistnn.scale_pixels(mnistnn.flatten_images(x_train))
+    X_val = mnistnn.scale_pixels(mnistnn.flatten_images(x_val))
+    return X_train, y_train.astype(np.int64), X_val, y_val.astype(np.int64)
+
+
+def random_problem(n_in, n_hidden, n_out, m, *, seed=0, scheme="he"):
+    """Random params, inputs in [0, 1) and labels for a small network."""
+    rng = np.random.default_rng(seed)
+    params = mnistnn.init_params(n_in, n_hidden, n_out, rng=rng, scheme=scheme)
+    X = rng.random((n_in, m))
+    y = rng.integers(0, n_out, size=m)
+    return params, X, y

@@ -1,0 +1,76 @@
+"""`python -m mnistnn train`: trains, reports, and turns bad input into one line and an exit code."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+import mnistnn.__main__
+from mnistnn import load_dataset
+from mnistnn.__main__ import main
+
+_datasets = {}
+
+
+@pytest.fixture(autouse=True)
+def load_each_split_once(monkeypatch):
+    """The CLI's data, loaded once per validation size in this module (the first seed's split serves all)."""
+    def cached(*, rng, val_size=10_000):
+        if val_size not in _datasets:
+            _datasets[val_size] = load_dataset(rng=rng, val_size=val_size)
+        return _datasets[val_size]
+
+    monkeypatch.setattr(mnistnn.__main__, "load_dataset", cached)
+
+
+def test_sgd_run_prints_the_three_accuracies_and_saves(tmp_path, capsys):
+    code = main(["train", "--hidden", "16", "--epochs", "1", "--batch-size", "500", "--learning-rate", "0.5",
+                 "--momentum", "0.5", "--seed", "3", "--no-progress", "--save", str(tmp_path / "net")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "mini-batch SGD: 784-16-10, he init, learning rate 0.5" in out and "seed 3" in out
+    accuracies = {line.split(" accuracy")[0]: float(line.split()[-1].rstrip("%"))
+                  for line in out.splitlines() if " accuracy " in line}
+    assert set(accuracies) == {"train", "validation", "test"}
+    assert all(a > 80 for a in accuracies.values())            # measured: about 89% after one epoch
+    assert (tmp_path / "net.npz").is_file() and "saved params to" in out
+
+
+def test_original_preset_uses_full_batch_gradient_descent(capsys):
+    assert main(["train", "--original", "--iterations", "3", "--val-size", "59000", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "full-batch gradient descent: 784-10-10, uniform init, learning rate 0.1, 3 iterations on 1000 images" in out
+
+
+def test_progress_bar_goes_to_stderr(capsys):
+    assert main(["train", "--iterations", "2", "--hidden", "4", "--val-size", "59000"]) == 0
+    assert "2/2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--hidden", "0"], "n_hidden must be a whole number >= 1; got 0"),
+    (["--learning-rate", "-1"], "learning_rate must be a finite number > 0; got -1.0"),
+    (["--batch-size", "60000"], r"batch_size must be at most the number of training examples \(50000\)"),
+    (["--val-size", "60000"], r"val_size must be smaller than the number of examples \(60000\)"),
+    (["--iterations", "5", "--momentum", "0.9"], "--momentum apply to mini-batch SGD"),
+])
+def test_bad_options_give_one_line_and_exit_code_2(capsys, argv, message):
+    assert main(["train", "--no-progress", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mnistnn: error: ") and len(err.strip().splitlines()) == 1
+    assert re.search(message, err)
+
+
+def test_divergence_gives_one_line_and_exit_code_1(capsys):
+    assert main(["train", "--original", "--learning-rate", "50", "--iterations", "50", "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("mnistnn: training diverged: the loss became non-finite at iteration")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_runs_as_python_dash_m():
+    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "--learning-rate LR" in result.stdout
+    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--epochs", "x"], capture_output=True, text=True)
+    assert result.returncode == 2 and "invalid int value: 'x'" in result.stderr and "Traceback" not in result.stderr
