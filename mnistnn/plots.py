@@ -29,9 +29,14 @@ def _as_images(x: np.ndarray) -> np.ndarray:
 def _figure(width: float, height: float) -> Figure:
     """A new figure, no wider than a laptop screen comfortably shows.
 
-    Not registered with pyplot: Jupyter shows the returned figure once, and nothing piles up in memory.
+    Made through pyplot, so that Jupyter's inline backend is set up to display it, then released from
+    pyplot at once: Jupyter shows the returned figure exactly once, and nothing piles up in memory.
     """
-    return Figure(figsize=(min(width, 10.0), height), layout="constrained")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(min(width, 10.0), height), layout="constrained")
+    plt.close(fig)
+    return fig
 
 
 def show_digits(images: np.ndarray, labels: Sequence[int] | None = None,
