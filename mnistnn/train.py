@@ -78,7 +78,7 @@ class _ProgressReporter:
         if progress is True:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=0.25)
+            self.bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=1.0)
 
     def describe(self, text: str) -> None:
         if self.bar is not None:

@@ -3,10 +3,14 @@
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
+import matplotlib
 import numpy as np
 import pytest
+
+# Off-screen drawing for this process only: an MPLBACKEND variable would leak into the kernels
+# that nbval starts, and the notebooks' plt.show() would then display nothing.
+matplotlib.use("Agg")
 
 import mnistnn
 
