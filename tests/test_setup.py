@@ -66,3 +66,9 @@ def test_pytest_runs_nbval_strictly_over_the_notebooks():
 def test_the_data_ships_inside_the_package():
     package_data = PYPROJECT["tool"]["setuptools"]["package-data"]["mnistnn"]
     assert "data/mnist.npz" in package_data and "data/README.md" in package_data
+
+
+def test_readme_lists_exactly_the_notebooks_that_exist():
+    listed = set(re.findall(r"\(notebooks/(\d\d_\w+\.ipynb)\)", (ROOT / "README.md").read_text()))
+    present = {path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert listed == present
