@@ -59,7 +59,7 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
 def test_pytest_runs_nbval_strictly_over_the_notebooks():
     options = PYPROJECT["tool"]["pytest"]["ini_options"]
     assert "notebooks" in options["testpaths"] and "tests" in options["testpaths"]
-    assert "--nbval " in options["addopts"] + " " and "--nbval-lax" not in options["addopts"]
+    assert "--nbval " in options["addopts"] + " " and "lax" not in options["addopts"]
     assert (ROOT / "notebooks" / "nbval_sanitize.cfg").is_file()
 
 
