@@ -9,8 +9,8 @@ from .data import (CHECKSUMS, Dataset, DataFormatError, bundled_path, check_imag
                    write_kaggle_csv)
 from .gradcheck import gradient_check, numerical_gradient, relative_error
 from .metrics import accuracy, confusion_matrix
-from .model import (Cache, Params, backward, cross_entropy, forward, init_params, one_hot, predict, relu,
-                    relu_grad, softmax)
+from .model import (Cache, Params, backward, cross_entropy, forward, init_params, log_softmax, one_hot, predict,
+                    relu, relu_grad, softmax)
 from .params_io import load_params, save_params
 from .train import DivergenceError, History, gradient_descent, sgd
 
@@ -20,7 +20,7 @@ __all__ = [
     "CHECKSUMS", "Cache", "DataFormatError", "Dataset", "DivergenceError", "History", "Params", "accuracy",
     "backward", "bundled_path", "check_images_and_labels", "confusion_matrix", "cross_entropy",
     "flatten_images", "forward", "gradient_check", "gradient_descent", "init_params", "load_dataset",
-    "load_mnist", "load_params", "numerical_gradient", "one_hot", "predict", "read_kaggle_csv",
+    "load_mnist", "load_params", "log_softmax", "numerical_gradient", "one_hot", "predict", "read_kaggle_csv",
     "relative_error", "relu", "relu_grad", "save_params", "scale_pixels", "sgd", "shuffle", "softmax",
     "train_val_split", "write_kaggle_csv",
 ]

@@ -12,7 +12,7 @@ from . import __version__
 from .data import load_dataset
 from .metrics import accuracy
 from .model import init_params, predict
-from .params_io import save_params
+from .params_io import params_path, save_params
 from .train import DivergenceError, gradient_descent, sgd
 
 #: The default run: mini-batch SGD with momentum (notebook 06's recipe, fewer units so it is quick).
@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"SGD learning-rate factor per epoch (default {DEFAULTS['lr_decay']})")
     train.add_argument("--val-size", type=int, default=10_000, metavar="N",
                        help="training images held out for validation (default 10000)")
+    train.add_argument("--data", default="bundled", metavar="PATH",
+                       help="an .npz file in the keras.datasets.mnist layout, or 'keras' (default: the MNIST "
+                            "copy shipped with mnistnn)")
     train.add_argument("--seed", type=int, default=0, help="seed of the random generator (default 0)")
     train.add_argument("--save", metavar="PATH", help="save the trained params to this .npz file")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -79,8 +82,10 @@ def _settings(args: argparse.Namespace) -> dict:
 
 def _train(args: argparse.Namespace) -> None:
     settings = _settings(args)
+    if args.save:
+        params_path(args.save)  # a missing folder is reported now, not after training
     rng = np.random.default_rng(args.seed)
-    data = load_dataset(rng=rng, val_size=args.val_size)
+    data = load_dataset(rng=rng, val_size=args.val_size, source=args.data)
     params = init_params(data.X_train.shape[0], settings["hidden"], 10, rng=rng, scheme=settings["init"])
     progress = not args.no_progress
     start = time.perf_counter()

@@ -17,6 +17,13 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__} {value!r}"[:120]
 
 
+def check_float_dtype(dtype: np.dtype, name: str) -> None:
+    """Refuse float16: with about 3 significant digits, gradient steps vanish in its rounding."""
+    if dtype == np.float16:
+        raise TypeError(f"{name} is float16, which keeps only about 3 significant digits: too few for "
+                        f"training. Convert it with {name}.astype(np.float32)")
+
+
 def check_images(X: object, name: str = "X", n_features: int | None = None) -> np.ndarray:
     """Check a float matrix of shape (n_features, m), one column per example."""
     if not isinstance(X, np.ndarray):
@@ -28,6 +35,7 @@ def check_images(X: object, name: str = "X", n_features: int | None = None) -> n
     if X.dtype.kind != "f":
         raise TypeError(f"{name} must hold floats scaled to [0, 1] (use mnistnn.scale_pixels); "
                         f"got dtype {X.dtype}")
+    check_float_dtype(X.dtype, name)
     if n_features is not None and X.shape[0] != n_features:
         if X.shape[1] == n_features:
             raise ValueError(f"{name} has shape {X.shape}: one ROW per example, but one column per "
@@ -70,6 +78,7 @@ def check_params(params: object, name: str = "params") -> tuple[int, int, int]:
         value = params[key]
         if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind != "f":
             raise TypeError(f"{name}[{key!r}] must be a 2-D float array; got {_describe(value)}")
+        check_float_dtype(value.dtype, f"{name}[{key!r}]")
         if not np.isfinite(value).all():
             raise ValueError(f"{name}[{key!r}] contains NaN or infinite values")
     n_hidden, n_in = params["W1"].shape

@@ -74,6 +74,8 @@ def check_images_and_labels(x: object, y: object, what: str = "images") -> Split
             raise DataFormatError(f"{what}: {name} must be a NumPy array; got {_describe(value)}")
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise DataFormatError(f"{what}: images must have shape (n, 28, 28); got {x.shape}")
+    if x.shape[0] == 0:
+        raise DataFormatError(f"{what}: holds no images")
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise DataFormatError(f"{what}: labels must have shape ({x.shape[0]},), one per image; got {y.shape}")
     for name, value in (("images", x), ("labels", y)):
@@ -93,6 +95,8 @@ def read_npz(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str
         raise FileNotFoundError(f"no file at {path} (expected {what})")
     with open(path, "rb") as file:
         magic = file.read(6)
+    if not magic:
+        raise DataFormatError(f"{path} is empty (0 bytes); expected {what}")
     if magic.startswith(b"\x93NUMPY"):
         raise DataFormatError(f"{path} holds a single array (.npy), not {what}")
     if magic.startswith(b"\x80"):
@@ -250,6 +254,8 @@ def read_kaggle_csv(path: str | os.PathLike) -> Split:
         raise DataFormatError(f"{path} must have the columns label, pixel0, ..., pixel783 in that order; "
                              f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
                              f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
+    if frame.empty:
+        raise DataFormatError(f"{path}: holds no images (the header but no rows)")
     non_numeric = [c for c in columns if frame[c].dtype.kind not in "iuf"]
     if non_numeric:
         raise DataFormatError(f"{path}: columns {non_numeric[:5]} hold non-numeric values; "

@@ -120,28 +120,55 @@ def one_hot(y: np.ndarray, n_classes: int = 10, dtype: type = np.float64) -> np.
     return Y
 
 
-def cross_entropy(A2: np.ndarray, y: np.ndarray) -> float:
-    """Mean cross-entropy of predicted probabilities against the true labels.
+def log_softmax(Z: np.ndarray) -> np.ndarray:
+    """Column-wise log of softmax, computed without forming the probabilities.
+
+    ``log softmax(Z) = Z - max(Z) - log(sum(exp(Z - max(Z))))``: finite for any finite scores, even
+    where softmax itself underflows to 0.
+
+    Parameters
+    ----------
+    Z : ndarray of shape (k, m)
+        Scores (logits), one column per example.
+
+    Returns
+    -------
+    ndarray of shape (k, m)
+        Log-probabilities; ``exp`` of each column sums to 1.
+    """
+    Z_shifted = Z - Z.max(axis=0, keepdims=True)   # the same max-shift as softmax
+    return Z_shifted - np.log(np.exp(Z_shifted).sum(axis=0, keepdims=True))
+
+
+def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -> float:
+    """Mean cross-entropy of the predictions against the true labels.
 
     Parameters
     ----------
     A2 : ndarray of shape (k, m)
-        Predicted probabilities, one column per example.
+        Predicted probabilities, one column per example; or the scores Z2 with ``from_logits=True``.
     y : ndarray of shape (m,)
         True labels in ``0..k-1``.
+    from_logits : bool
+        ``True`` when the first argument holds scores (logits): the loss is then computed through
+        :func:`log_softmax`, exact and finite for any finite scores (e.g. +-1e4).
 
     Returns
     -------
     L : float
         ``-(1/m) * sum_i log A2[y_i, i]``: 0 for perfect confidence in the right answers, ln(k)
-        for a network that guesses uniformly. ``inf`` when a true class gets probability exactly 0
-        (its exp() underflowed), which only happens once training has diverged: the training
-        functions stop there with a hint to lower the learning rate.
+        for a network that guesses uniformly. From probabilities, ``inf`` when a true class gets
+        probability exactly 0 (its exp() underflowed, a score gap of more than about 745 in float64
+        or 100 in float32): that only happens once training has diverged, and the training functions
+        stop there with a hint to lower the learning rate.
     """
     if not isinstance(A2, np.ndarray) or A2.ndim != 2:
-        raise ValueError(f"A2 must be a 2-D array of probabilities, shape (k, m); got {np.shape(A2)}")
+        raise ValueError(f"A2 must be a 2-D array of shape (k, m); got {np.shape(A2)}")
     check_labels(y, "y", m=A2.shape[1], n_classes=A2.shape[0])
-    p_true = A2[y, np.arange(y.shape[0])]                 # (m,)  probability given to the true class
+    columns = np.arange(y.shape[0])
+    if from_logits:
+        return float(-log_softmax(A2)[y, columns].mean())
+    p_true = A2[y, columns]                               # (m,)  probability given to the true class
     with np.errstate(divide="ignore"):                    # log(0) = inf is reported, not warned about
         return float(-np.log(p_true).mean())
 

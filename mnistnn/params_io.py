@@ -13,6 +13,17 @@ from .data import DataFormatError, read_npz
 from .model import Params
 
 
+def params_path(path: str | os.PathLike) -> Path:
+    """The file :func:`save_params` would write for ``path`` (``.npz`` added when there is no suffix),
+    checking that its folder exists."""
+    path = Path(path)
+    if path.suffix == "":
+        path = path.with_suffix(".npz")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot save params to {path}: the folder {path.parent} does not exist")
+    return path
+
+
 def save_params(path: str | os.PathLike, params: Params) -> Path:
     """Save params to an .npz file, atomically: an existing file is replaced only once the new one is complete.
 
@@ -29,11 +40,7 @@ def save_params(path: str | os.PathLike, params: Params) -> Path:
         The file written.
     """
     check_params(params)
-    path = Path(path)
-    if path.suffix == "":
-        path = path.with_suffix(".npz")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot save params to {path}: the folder {path.parent} does not exist")
+    path = params_path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as file:

@@ -7,6 +7,12 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import matplotlib
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# In CI the property tests draw the same examples every run, so a failure there can be reproduced.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # Off-screen drawing for this process only: an MPLBACKEND variable would leak into the kernels
 # that nbval starts, and the notebooks' plt.show() would then display nothing.

@@ -16,7 +16,9 @@ _datasets = {}
 @pytest.fixture(autouse=True)
 def load_each_split_once(monkeypatch):
     """The CLI's data, loaded once per validation size in this module (the first seed's split serves all)."""
-    def cached(*, rng, val_size=10_000):
+    def cached(*, rng, val_size=10_000, source="bundled"):
+        if source != "bundled":
+            return load_dataset(rng=rng, val_size=val_size, source=source)
         if val_size not in _datasets:
             _datasets[val_size] = load_dataset(rng=rng, val_size=val_size)
         return _datasets[val_size]
@@ -54,6 +56,13 @@ def test_progress_bar_goes_to_stderr(capsys):
     (["--batch-size", "60000"], r"batch_size must be at most the number of training examples \(50000\)"),
     (["--val-size", "60000"], r"val_size must be smaller than the number of examples \(60000\)"),
     (["--iterations", "5", "--momentum", "0.9"], "--momentum apply to mini-batch SGD"),
+    (["--learning-rate", "nan"], "learning_rate must be a finite number > 0; got nan"),
+    (["--epochs", "0"], "epochs must be a whole number >= 1; got 0"),
+    (["--momentum", "1.5"], r"momentum must be a number in \[0, 1\); got 1.5"),
+    (["--data", "no/such/file.npz"], "no file at no/such/file.npz"),
+    (["--data", "pyproject.toml"], "pyproject.toml is not an .npz archive of MNIST arrays"),
+    (["--save", "no/such/folder/net.npz", "--epochs", "1", "--hidden", "2", "--batch-size", "5000"],
+     "the folder no/such/folder does not exist"),
 ])
 def test_bad_options_give_one_line_and_exit_code_2(capsys, argv, message):
     assert main(["train", "--no-progress", *argv]) == 2

@@ -71,6 +71,8 @@ def test_load_mnist_from_a_path(tmp_path):
     ({"y_train": np.full(20, 10, dtype=np.uint8)}, r"labels must be digits 0\.\.9; got 10\.\.10"),
     ({"x_test": np.full((10, 28, 28), 300, dtype=np.int16)}, r"pixel values must be in 0\.\.255; got 300\.\.300"),
     ({"x_test": np.full((10, 28, 28), -1, dtype=np.int16)}, r"pixel values must be in 0\.\.255; got -1\.\.-1"),
+    ({"x_test": np.full((10, 28, 28), np.nan)}, "images must be integers .*got dtype float64"),
+    ({"x_test": np.zeros((0, 28, 28), dtype=np.uint8), "y_test": np.zeros(0, dtype=np.uint8)}, "holds no images"),
 ])
 def test_load_mnist_rejects_bad_layouts(tmp_path, overrides, message):
     save_mnist_like(tmp_path / "bad.npz", **overrides)
@@ -89,6 +91,12 @@ def test_load_mnist_file_errors(tmp_path, mnist):
     (tmp_path / "truncated.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(DataFormatError, match="not a readable .npz archive"):
         load_mnist(tmp_path / "truncated.npz")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(DataFormatError, match=r"empty \(0 bytes\); expected an .npz archive of MNIST arrays"):
+        load_mnist(tmp_path / "empty.npz")
+    (tmp_path / "corrupt.npz").write_bytes(b"PK\x03\x04" + bytes(range(256)) * 8)
+    with pytest.raises(DataFormatError, match="not a readable .npz archive"):
+        load_mnist(tmp_path / "corrupt.npz")
     np.save(tmp_path / "single.npy", np.zeros(3))
     with pytest.raises(DataFormatError, match=r"single array \(\.npy\), not an .npz"):
         load_mnist(tmp_path / "single.npy")
@@ -153,6 +161,7 @@ HEADER = ["label"] + [f"pixel{j}" for j in range(784)]
     (HEADER, [[1] + [256] + [0] * 783], r"pixel values must be in 0\.\.255; got 0\.\.256"),
     (HEADER, [[1] + [""] + [0] * 783], "empty or NaN cells"),
     (HEADER, [[1] + [0.5] + [0] * 783], "fractional values"),
+    (HEADER, [], "holds no images"),
 ])
 def test_read_kaggle_csv_errors(tmp_path, header, rows, message):
     write_csv(tmp_path / "bad.csv", header, rows)

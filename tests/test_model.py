@@ -138,6 +138,21 @@ def test_cross_entropy_of_uniform_guesses_is_ln_k():
     assert cross_entropy(A2, np.arange(6)) == pytest.approx(math.log(10))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_from_logits_is_finite_and_exact_on_huge_logits(dtype):
+    Z2 = np.array([[1e4, 1e4], [-1e4, -1e4]], dtype=dtype)
+    assert cross_entropy(Z2, np.array([0, 0]), from_logits=True) == 0.0
+    assert cross_entropy(Z2, np.array([1, 1]), from_logits=True) == pytest.approx(2e4, rel=1e-6)
+    assert cross_entropy(Z2, np.array([0, 1]), from_logits=True) == pytest.approx(1e4, rel=1e-6)
+    np.testing.assert_allclose(np.exp(mnistnn.log_softmax(Z2)), softmax(Z2))
+
+
+def test_cross_entropy_from_probabilities_and_from_logits_agree():
+    Z2 = np.random.default_rng(0).normal(size=(10, 20)) * 4
+    y = np.arange(20) % 10
+    assert cross_entropy(softmax(Z2), y) == pytest.approx(cross_entropy(Z2, y, from_logits=True), rel=1e-12)
+
+
 def test_cross_entropy_is_inf_when_the_true_class_gets_probability_zero():
     A2 = np.array([[1.0, 0.5], [0.0, 0.5]])
     with np.errstate(all="raise"):
@@ -229,6 +244,7 @@ def test_predict_is_the_argmax_of_the_probabilities():
     (lambda: np.zeros((784, 0)), ValueError, "no examples"),
     (lambda: np.full((784, 2), np.nan), ValueError, "NaN or infinite"),
     (lambda: [[0.0]], TypeError, "NumPy array"),
+    (lambda: np.zeros((784, 5), dtype=np.float16), TypeError, r"float16.*X\.astype\(np\.float32\)"),
 ])
 def test_forward_rejects_bad_inputs(make_X, error, message):
     params = init_params(784, 10, 10, rng=np.random.default_rng(0))
@@ -242,6 +258,8 @@ def test_forward_rejects_bad_inputs(make_X, error, message):
     (lambda p: {**p, "b1": p["b1"].ravel()}, TypeError, r"params\['b1'\] must be a 2-D float array"),
     (lambda p: {**p, "W2": p["W2"][:, :5]}, ValueError, r"params\['W2'\] must have shape \(10, 10\)"),
     (lambda p: [1, 2], TypeError, "params must be a dict"),
+    (lambda p: {**p, "W1": p["W1"].astype(np.float16)}, TypeError, r"params\['W1'\] is float16"),
+    (lambda p: {**p, "b2": np.full_like(p["b2"], np.inf)}, ValueError, r"params\['b2'\] contains NaN or infinite"),
 ])
 def test_forward_rejects_bad_params(change, error, message):
     params = init_params(784, 10, 10, rng=np.random.default_rng(0))

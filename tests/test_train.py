@@ -87,6 +87,18 @@ def test_divergence_stops_at_the_first_non_finite_loss_with_the_last_finite_para
     assert math.isfinite(mnistnn.cross_entropy(A2, y))
 
 
+def test_float32_training_matches_float64_on_the_original_configuration(small_data):
+    X, y, X_val, y_val = small_data
+    results = {}
+    for dtype in (np.float32, np.float64):
+        params = {k: v.astype(dtype) for k, v in original_params().items()}
+        trained, history = gradient_descent(params, X.astype(dtype), y, learning_rate=0.1, iterations=200,
+                                            X_val=X_val.astype(dtype), y_val=y_val, record_every=200)
+        assert trained["W1"].dtype == dtype
+        results[dtype] = history["val_accuracy"][-1]
+    assert abs(results[np.float32] - results[np.float64]) < 0.005
+
+
 def test_sgd_divergence_is_reported_too(small_data):
     X, y, _, _ = small_data
     with pytest.raises(DivergenceError, match="non-finite at epoch 1 with learning_rate=500"):
@@ -112,6 +124,8 @@ def test_progress_callback_and_bar(capsys):
     ({"learning_rate": 0}, ValueError, "learning_rate must be a finite number > 0; got 0"),
     ({"learning_rate": -0.1}, ValueError, "learning_rate must be a finite number > 0; got -0.1"),
     ({"learning_rate": float("nan")}, ValueError, "learning_rate must be a finite number > 0; got nan"),
+    ({"learning_rate": float("inf")}, ValueError, "learning_rate must be a finite number > 0; got inf"),
+    ({"learning_rate": "0.1"}, ValueError, "learning_rate must be a finite number > 0; got '0.1'"),
     ({"iterations": 0}, ValueError, "iterations must be a whole number >= 1; got 0"),
     ({"record_every": 0}, ValueError, "record_every must be a whole number >= 1"),
     ({"X_val": np.zeros((30, 5))}, ValueError, "pass both X_val and y_val, or neither"),
