@@ -19,8 +19,8 @@ from .train import DivergenceError, gradient_descent, sgd
 DEFAULTS = {"hidden": 128, "init": "he", "learning_rate": 0.1, "momentum": 0.9, "lr_decay": 0.9,
             "batch_size": 128, "epochs": 8, "iterations": None}
 #: ``--original``: the classroom notebook's configuration (784-10-10, full batch, 500 iterations).
-ORIGINAL = {"hidden": 10, "init": "uniform", "learning_rate": 0.1, "momentum": None, "lr_decay": None,
-            "batch_size": None, "epochs": None, "iterations": 500}
+ORIGINAL = {"hidden": 10, "init": "uniform", "learning_rate": 0.1, "iterations": 500}
+SGD_ONLY = ("epochs", "batch_size", "momentum", "lr_decay")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,22 +61,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> dict:
-    """The run's settings: command-line values over the preset (--original or the defaults)."""
-    preset = ORIGINAL if args.original else DEFAULTS
-    settings = {key: getattr(args, key) if getattr(args, key) is not None else value for key, value in preset.items()}
-    if args.epochs is not None or args.batch_size is not None:      # asked for SGD explicitly
+    """The run's settings: command-line values over the preset (--original or the defaults).
+
+    Full-batch gradient descent with --iterations, or with --original unless an SGD option asks for
+    mini-batches; mini-batch SGD otherwise (``iterations`` is then None).
+    """
+    sgd_given = [f"--{key.replace('_', '-')}" for key in SGD_ONLY if getattr(args, key) is not None]
+    full_batch = args.iterations is not None or (args.original and not sgd_given)
+    if full_batch and sgd_given:
+        raise ValueError(f"{', '.join(sgd_given)} apply to mini-batch SGD, not to full-batch gradient descent "
+                         "(--iterations); use --epochs instead")
+    preset = {**DEFAULTS, **ORIGINAL} if args.original else DEFAULTS
+    settings = {key: getattr(args, key) if getattr(args, key) is not None else preset[key] for key in DEFAULTS}
+    if full_batch:
+        settings["iterations"] = settings["iterations"] or ORIGINAL["iterations"]
+    else:
         settings["iterations"] = None
-        for key in ("epochs", "batch_size", "momentum", "lr_decay"):
-            if settings[key] is None:
-                settings[key] = DEFAULTS[key]
-    elif args.iterations is not None and not args.original:
-        for key in ("epochs", "batch_size", "momentum", "lr_decay"):
-            settings[key] = None
-    if settings["iterations"] is not None:
-        sgd_only = [f"--{key.replace('_', '-')}" for key in ("momentum", "lr_decay") if getattr(args, key) is not None]
-        if sgd_only:
-            raise ValueError(f"{', '.join(sgd_only)} apply to mini-batch SGD, not to full-batch gradient descent "
-                             "(--iterations); use --epochs instead")
     return settings
 
 
