@@ -1,6 +1,9 @@
 """The set-up stays true: one set of pins everywhere, the README's commands are the ones CI runs."""
 
+import json
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -74,3 +77,41 @@ def test_readme_lists_exactly_the_notebooks_that_exist():
     listed = set(re.findall(r"\(notebooks/(\d\d_\w+\.ipynb)\)", (ROOT / "README.md").read_text()))
     present = {path.name for path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
     assert listed == present
+
+
+def test_repo2docker_builds_binder_from_the_conda_environment_and_runs_postbuild():
+    """What mybinder.org will do, short of building the image (no Docker daemon needed)."""
+    result = subprocess.run([sys.executable, "-m", "repo2docker", "--no-build", "--debug", str(ROOT)],
+                            capture_output=True, text=True, timeout=300)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-2000:]
+    assert "Building conda environment for python=3.11" in log
+    assert '--file "binder/environment.yml"' in log
+    assert "RUN ./binder/postBuild" in log
+
+
+def notebook_files():
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_notebooks_open_with_a_numbered_title_and_the_standard_kernel():
+    for path in notebook_files():
+        notebook = json.loads(path.read_text())
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3", path.name
+        first = notebook["cells"][0]
+        assert first["cell_type"] == "markdown", path.name
+        assert "".join(first["source"]).startswith(f"# {path.name[:2]} · "), path.name
+        assert "What you will learn" in "".join(first["source"]), path.name
+
+
+def test_teacher_guide_covers_every_notebook():
+    guide = (ROOT / "notebooks" / "README.md").read_text()
+    for path in notebook_files():
+        title = json.loads(path.read_text())["cells"][0]["source"][0].split("·")[1].split(":")[0].strip()
+        assert f"| {path.name[:2]} {title} |" in guide, f"{path.name} ({title}) is not in the lesson plan"
+
+
+def test_readme_shows_the_picture_the_project_draws():
+    readme = (ROOT / "README.md").read_text()
+    assert "](docs/predictions.png)" in readme
+    assert (ROOT / "docs" / "predictions.png").stat().st_size > 10_000
