@@ -108,7 +108,8 @@ def main() -> int:
     if args.headless:
         return subprocess.call([python, __file__, "_execute"], cwd=ROOT, env=env)
     first = notebooks()[0].relative_to(ROOT) if notebooks() else NOTEBOOKS.relative_to(ROOT)
-    return subprocess.call([python, "-m", "jupyterlab", str(first)], cwd=ROOT, env=env)
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # e.g. in a container
+    return subprocess.call([python, "-m", "jupyterlab", *as_root, str(first)], cwd=ROOT, env=env)
 
 
 if __name__ == "__main__":
