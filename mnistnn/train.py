@@ -250,10 +250,12 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
         history.update(val_loss=[], val_accuracy=[])
     n_out = params["W2"].shape[0]
     dtype = params["W2"].dtype
+    params = {key: value.copy() for key, value in params.items()}   # updated in place; the caller's stay as they were
     velocity = {key: np.zeros_like(value) for key, value in params.items()}
+    X_rows = np.ascontiguousarray(X.T)   # (m, n_in): a batch is then a quick gather of whole rows
     batches_per_epoch = math.ceil(m / batch_size)
     reporter = _ProgressReporter(progress, epochs * batches_per_epoch, unit="batch")
-    last_finite = params
+    last_finite = {key: value.copy() for key, value in params.items()}
     try:
         for epoch in range(epochs):
             lr = learning_rate * lr_decay**epoch
@@ -262,7 +264,7 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
             loss_sum = correct = 0.0
             for b, start in enumerate(range(0, m, batch_size)):
                 idx = order[start:start + batch_size]
-                X_batch, y_batch = X[:, idx], y[idx]                  # (n_in, B), (B,)
+                X_batch, y_batch = X_rows[idx].T, y[idx]              # (n_in, B), (B,)
                 A2, cache = _forward(params, X_batch)
                 loss = cross_entropy(A2, y_batch)
                 if not math.isfinite(loss):
@@ -270,12 +272,14 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
                 loss_sum += loss * len(idx)
                 correct += float((A2.argmax(axis=0) == y_batch).sum())
                 grads = _backward(params, cache, X_batch, one_hot(y_batch, n_out, dtype=dtype))
-                velocity = {key: momentum * velocity[key] - lr * grads[key] for key in params}
-                params = {key: params[key] + velocity[key] for key in params}
+                for key in params:                                    # V <- momentum V - lr dW;  W <- W + V
+                    velocity[key] *= momentum
+                    velocity[key] -= lr * grads[key]
+                    params[key] += velocity[key]
                 reporter.update(epoch * batches_per_epoch + b + 1, loss_sum / min(start + batch_size, m))
             if not all(np.isfinite(p).all() for p in params.values()):
                 raise _diverged("epoch", epoch + 1, learning_rate, last_finite, history)
-            last_finite = params
+            last_finite = {key: value.copy() for key, value in params.items()}
             history["epoch"].append(epoch + 1)
             history["learning_rate"].append(lr)
             history["loss"].append(loss_sum / m)
