@@ -1,0 +1,18 @@
+"""The benchmark runs (a smoke test on a tiny configuration; it measures nothing here)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_bench_quick_prints_all_four_sections():
+    result = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "machine: " in out and "BLAS: " in out and "versions: numpy" in out and "keras" in out
+    for header in ("1. Original algorithm", "2. Time to", "3. Notebooks under nbval", "4. Peak memory"):
+        assert header in out, header
+    assert "speed-up" in out and "ratio mnistnn / Keras" in out and out.count(" MB") == 4
