@@ -105,8 +105,9 @@ def _mnistnn_sgd(config: dict) -> dict:
 
     import mnistnn
 
-    data = mnistnn.load_dataset(rng=np.random.default_rng(0))
-    params = mnistnn.init_params(784, config["hidden"], 10, rng=np.random.default_rng(1), scheme="he")
+    dtype = getattr(np, config.get("dtype", "float64"))
+    data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=dtype)
+    params = mnistnn.init_params(784, config["hidden"], 10, rng=np.random.default_rng(1), scheme="he", dtype=dtype)
     callback, ends = _epoch_clock(math.ceil(data.X_train.shape[1] / config["batch_size"]))
     _, history = mnistnn.sgd(params, data.X_train, data.y_train, rng=np.random.default_rng(2), learning_rate=0.1,
                              momentum=0.9, lr_decay=0.75, batch_size=config["batch_size"], epochs=config["epochs"],
@@ -216,14 +217,17 @@ def main() -> int:
           f"{abs(original['train_accuracy'] - ours['train_accuracy']) * 100:.2f} percentage points\n", flush=True)
 
     numpy_run, keras_run = _child("mnistnn_sgd", config), _child("keras_sgd", config)
+    numpy32_run = _child("mnistnn_sgd", {**config, "dtype": "float32"})
     print(f"2. Time to {config['target']:.1%} test accuracy: 784-{config['hidden']}-10, He init, SGD learning rate "
           f"0.1 x0.75 per epoch, momentum 0.9, batch {config['batch_size']}, at most {config['epochs']} epochs")
     print(f"   {'':28} {'seconds':>8} {'epochs':>7} {'test accuracy':>14}")
-    for name, run in (("mnistnn (NumPy, float64)", numpy_run), ("Keras 3 on JAX (float32)", keras_run)):
+    for name, run in (("mnistnn (NumPy, float64)", numpy_run), ("mnistnn (NumPy, float32)", numpy32_run),
+                      ("Keras 3 on JAX (float32)", keras_run)):
         seconds = f"{run['seconds']:8.1f}" if run["seconds"] is not None else f"{'not reached':>8}"
         print(f"   {name:28} {seconds} {run['epochs'] or '-':>7} {run['accuracy']:14.2%}")
-    if numpy_run["seconds"] and keras_run["seconds"]:
-        print(f"   ratio mnistnn / Keras: {numpy_run['seconds'] / keras_run['seconds']:.2f}")
+    if numpy_run["seconds"] and numpy32_run["seconds"] and keras_run["seconds"]:
+        print(f"   ratio mnistnn / Keras: {numpy_run['seconds'] / keras_run['seconds']:.2f} in float64 (notebook 06), "
+              f"{numpy32_run['seconds'] / keras_run['seconds']:.2f} in float32")
     print(flush=True)
 
     if args.quick or args.skip_notebooks:
@@ -237,7 +241,8 @@ def main() -> int:
 
     print("4. Peak memory (max RSS) of each training run, in its own process")
     for name, run in (("original notebook", original), ("mnistnn gradient_descent", ours),
-                      ("mnistnn sgd", numpy_run), ("Keras sgd", keras_run)):
+                      ("mnistnn sgd (float64)", numpy_run), ("mnistnn sgd (float32)", numpy32_run),
+                      ("Keras sgd", keras_run)):
         print(f"   {name:28} {run['peak_mb']:8.0f} MB")
     return 0
 

@@ -15,4 +15,4 @@ def test_bench_quick_prints_all_four_sections():
     assert "machine: " in out and "BLAS: " in out and "versions: numpy" in out and "keras" in out
     for header in ("1. Original algorithm", "2. Time to", "3. Notebooks under nbval", "4. Peak memory"):
         assert header in out, header
-    assert "speed-up" in out and "ratio mnistnn / Keras" in out and out.count(" MB") == 4
+    assert "speed-up" in out and "ratio mnistnn / Keras" in out and out.count(" MB") == 5
