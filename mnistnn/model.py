@@ -95,6 +95,12 @@ def softmax(Z: np.ndarray) -> np.ndarray:
     return E / E.sum(axis=0, keepdims=True)
 
 
+def log_softmax(Z: np.ndarray) -> np.ndarray:
+    """Column-wise log of softmax(Z), shape (k, m) in and out: finite even where softmax underflows to 0."""
+    Z_shifted = Z - Z.max(axis=0, keepdims=True)   # the same max-shift as softmax
+    return Z_shifted - np.log(np.exp(Z_shifted).sum(axis=0, keepdims=True))
+
+
 def one_hot(y: np.ndarray, n_classes: int = 10, dtype: type = np.float64) -> np.ndarray:
     """One-hot encode labels, one column per example.
 
@@ -118,26 +124,6 @@ def one_hot(y: np.ndarray, n_classes: int = 10, dtype: type = np.float64) -> np.
     Y = np.zeros((n_classes, y.shape[0]), dtype=dtype)
     Y[y, np.arange(y.shape[0])] = 1
     return Y
-
-
-def log_softmax(Z: np.ndarray) -> np.ndarray:
-    """Column-wise log of softmax, computed without forming the probabilities.
-
-    ``log softmax(Z) = Z - max(Z) - log(sum(exp(Z - max(Z))))``: finite for any finite scores, even
-    where softmax itself underflows to 0.
-
-    Parameters
-    ----------
-    Z : ndarray of shape (k, m)
-        Scores (logits), one column per example.
-
-    Returns
-    -------
-    ndarray of shape (k, m)
-        Log-probabilities; ``exp`` of each column sums to 1.
-    """
-    Z_shifted = Z - Z.max(axis=0, keepdims=True)   # the same max-shift as softmax
-    return Z_shifted - np.log(np.exp(Z_shifted).sum(axis=0, keepdims=True))
 
 
 def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -> float:

@@ -275,3 +275,13 @@ def test_backward_rejects_mismatched_labels_and_cache():
     _, other_cache = forward(params, X[:, :3])
     with pytest.raises(ValueError, match="pass the cache from forward"):
         backward(params, other_cache, X, y)
+
+
+def test_gradient_check_at_a_stationary_point_compares_no_rounding_noise():
+    """Found by Hypothesis: every hidden unit dead and uniform outputs, so every true gradient is 0."""
+    params = {"W1": np.array([[-1.5603562]]), "b1": np.zeros((1, 1)),
+              "W2": np.array([[-1.02533968], [-1.1056396], [0.37756088]]), "b2": np.zeros((3, 1))}
+    X, y = np.array([[0.51280462, 0.1359196, 0.68903648]]), np.array([1, 2, 0])
+    assert mnistnn.gradient_check(params, X, y) == 0.0
+    broken = lambda p, c, X, y: {**backward(p, c, X, y), "b2": np.full((3, 1), 1e-3)}  # noqa: E731
+    assert mnistnn.gradient_check(params, X, y, backward_fn=broken) > 0.9
