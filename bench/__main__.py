@@ -1,7 +1,7 @@
 """Benchmark of mnistnn: `python -m bench` from the repository (with the .venv Python).
 
 Prints, in one run:
-1. the original notebook's algorithm, verbatim (bench/original.py), against mnistnn.gradient_descent;
+1. the original notebook's algorithm, verbatim (mnistnn/original.py), against mnistnn.gradient_descent;
 2. the time mini-batch training takes to reach 98.0% test accuracy, mnistnn.sgd against Keras (JAX);
 3. the wall time of every notebook under nbval;
 4. the peak memory (max RSS) of each training run.
@@ -13,22 +13,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from mnistnn.recipes import FINAL, ORIGINAL
+
 ROOT = Path(__file__).resolve().parents[1]
-FULL = {"images": 42_000, "iterations": 500, "timing_repeats": 3, "timing_iterations": 20,
-        "hidden": 800, "batch_size": 100, "epochs": 8, "target": 0.98}
+# Section 1 runs the ORIGINAL recipe, section 2 the FINAL one (mnistnn.recipes), for at most "epochs" epochs.
+FULL = {"images": 42_000, "iterations": ORIGINAL.iterations, "timing_repeats": 3, "timing_iterations": 20,
+        "hidden": FINAL.n_hidden, "epochs": 8, "target": 0.98}
 QUICK = {"images": 1_000, "iterations": 3, "timing_repeats": 1, "timing_iterations": 2,
-         "hidden": 16, "batch_size": 100, "epochs": 1, "target": 0.5}
+         "hidden": 16, "epochs": 1, "target": 0.5}
 
 
 # --- the training runs, each executed in a child process ---------------------------------------
@@ -36,18 +39,18 @@ def _original(config: dict) -> dict:
     """The verbatim original: ms per iteration (median of repeats) and the accuracy after all iterations."""
     import numpy as np
 
-    from bench import original
     import mnistnn
+    from mnistnn import original
 
     data = mnistnn.load_dataset(rng=np.random.default_rng(0))
     X, Y = data.X_train[:, :config["images"]], data.y_train[:config["images"]]
     original.m = X.shape[1]
 
     def run(iterations: int) -> tuple[float, tuple]:
-        np.random.seed(0)
+        np.random.seed(0)  # noqa: NPY002  the original draws from the global state
         start = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()):      # it prints every 10 iterations
-            result = original.gradient_descent(X, Y, 0.10, iterations)
+            result = original.gradient_descent(X, Y, ORIGINAL.learning_rate, iterations)
         return (time.perf_counter() - start) / iterations, result
 
     ms = statistics.median(run(config["timing_iterations"])[0] for _ in range(config["timing_repeats"])) * 1000
@@ -60,17 +63,17 @@ def _mnistnn_gd(config: dict) -> dict:
     """mnistnn.gradient_descent from the same initial weights (the original's seeded draws), float32."""
     import numpy as np
 
-    from bench import original
     import mnistnn
+    from mnistnn import original
 
     data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=np.float32)
     X, y = data.X_train[:, :config["images"]], data.y_train[:config["images"]]
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002  the original draws from the global state
     params = {k: v.astype(np.float32) for k, v in zip(("W1", "b1", "W2", "b2"), original.init_params())}
 
     def run(iterations: int) -> tuple[float, dict]:
         start = time.perf_counter()
-        trained, _ = mnistnn.gradient_descent(params, X, y, learning_rate=0.10, iterations=iterations,
+        trained, _ = mnistnn.gradient_descent(params, X, y, learning_rate=ORIGINAL.learning_rate, iterations=iterations,
                                               record_every=iterations)
         return (time.perf_counter() - start) / iterations, trained
 
@@ -107,11 +110,11 @@ def _mnistnn_sgd(config: dict) -> dict:
 
     dtype = getattr(np, config.get("dtype", "float64"))
     data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=dtype)
-    params = mnistnn.init_params(784, config["hidden"], 10, rng=np.random.default_rng(1), scheme="he", dtype=dtype)
-    callback, ends = _epoch_clock(math.ceil(data.X_train.shape[1] / config["batch_size"]))
-    _, history = mnistnn.sgd(params, data.X_train, data.y_train, rng=np.random.default_rng(2), learning_rate=0.1,
-                             momentum=0.9, lr_decay=0.75, batch_size=config["batch_size"], epochs=config["epochs"],
-                             X_val=data.X_test, y_val=data.y_test, progress=callback)
+    recipe = dataclasses.replace(FINAL, n_hidden=config["hidden"], epochs=config["epochs"])
+    params = recipe.init_params(rng=np.random.default_rng(1), dtype=dtype)
+    callback, ends = _epoch_clock(math.ceil(data.X_train.shape[1] / recipe.batch_size))
+    _, history = recipe.train(params, data.X_train, data.y_train, rng=np.random.default_rng(2),
+                              X_val=data.X_test, y_val=data.y_test, progress=callback)
     return _first_reaching(history["val_accuracy"], ends, config["target"])
 
 
@@ -130,9 +133,10 @@ def _keras_sgd(config: dict) -> dict:
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(config["hidden"], activation="relu",
                                                                       kernel_initializer="he_normal"),
                               keras.layers.Dense(10, activation="softmax")])
-    steps = math.ceil(data.X_train.shape[1] / config["batch_size"])
-    schedule = keras.optimizers.schedules.ExponentialDecay(0.1, decay_steps=steps, decay_rate=0.75, staircase=True)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=0.9),
+    steps = math.ceil(data.X_train.shape[1] / FINAL.batch_size)
+    schedule = keras.optimizers.schedules.ExponentialDecay(FINAL.learning_rate, decay_steps=steps,
+                                                           decay_rate=FINAL.lr_decay, staircase=True)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=FINAL.momentum),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start, ends = time.perf_counter(), []
 
@@ -140,7 +144,7 @@ def _keras_sgd(config: dict) -> dict:
         def on_epoch_end(self, epoch, logs=None):
             ends.append(time.perf_counter() - start)
 
-    history = model.fit(data.X_train.T, data.y_train, batch_size=config["batch_size"], epochs=config["epochs"],
+    history = model.fit(data.X_train.T, data.y_train, batch_size=FINAL.batch_size, epochs=config["epochs"],
                         validation_data=(data.X_test.T, data.y_test), verbose=0, callbacks=[Clock()])
     return _first_reaching(history.history["val_accuracy"], ends, config["target"])
 
@@ -207,19 +211,20 @@ def main() -> int:
     print(f"configuration: {'QUICK (smoke test, not a measurement)' if args.quick else 'full'}\n", flush=True)
 
     original, ours = _child("original", config), _child("mnistnn_gd", config)
-    print(f"1. Original algorithm: 784-10-10, uniform init, learning rate 0.10, {config['iterations']} full-batch "
+    print(f"1. Original algorithm: {ORIGINAL}, here {config['iterations']} full-batch "
           f"iterations on {config['images']:,} images (ms per iteration: median of {config['timing_repeats']} x "
           f"{config['timing_iterations']} iterations)")
     print(f"   {'':28} {'ms/iteration':>12} {'train accuracy':>15}")
-    print(f"   {'original notebook (float64)':28} {original['ms_per_iteration']:12.1f} {original['train_accuracy']:15.2%}")
+    print(f"   {'original notebook (float64)':28} {original['ms_per_iteration']:12.1f} "
+          f"{original['train_accuracy']:15.2%}")
     print(f"   {'mnistnn (float32)':28} {ours['ms_per_iteration']:12.1f} {ours['train_accuracy']:15.2%}")
     print(f"   speed-up {original['ms_per_iteration'] / ours['ms_per_iteration']:.1f}x; accuracy difference "
           f"{abs(original['train_accuracy'] - ours['train_accuracy']) * 100:.2f} percentage points\n", flush=True)
 
     numpy_run, keras_run = _child("mnistnn_sgd", config), _child("keras_sgd", config)
     numpy32_run = _child("mnistnn_sgd", {**config, "dtype": "float32"})
-    print(f"2. Time to {config['target']:.1%} test accuracy: 784-{config['hidden']}-10, He init, SGD learning rate "
-          f"0.1 x0.75 per epoch, momentum 0.9, batch {config['batch_size']}, at most {config['epochs']} epochs")
+    recipe = dataclasses.replace(FINAL, n_hidden=config["hidden"], epochs=config["epochs"])
+    print(f"2. Time to {config['target']:.1%} test accuracy, {recipe} at most")
     print(f"   {'':28} {'seconds':>8} {'epochs':>7} {'test accuracy':>14}")
     for name, run in (("mnistnn (NumPy, float64)", numpy_run), ("mnistnn (NumPy, float32)", numpy32_run),
                       ("Keras 3 on JAX (float32)", keras_run)):

@@ -9,15 +9,12 @@ from pathlib import Path
 import numpy as np
 
 import mnistnn
-from mnistnn.__main__ import DEFAULTS
 from mnistnn.plots import show_digits
+from mnistnn.recipes import QUICK
 
 rng = np.random.default_rng(0)                              # the command line's default seed
 data = mnistnn.load_dataset(rng=rng)
-params = mnistnn.init_params(784, DEFAULTS["hidden"], 10, rng=rng, scheme=DEFAULTS["init"])
-params, _ = mnistnn.sgd(params, data.X_train, data.y_train, rng=rng, learning_rate=DEFAULTS["learning_rate"],
-                        momentum=DEFAULTS["momentum"], lr_decay=DEFAULTS["lr_decay"],
-                        batch_size=DEFAULTS["batch_size"], epochs=DEFAULTS["epochs"])
+params, _ = QUICK.train(QUICK.init_params(rng=rng), data.X_train, data.y_train, rng=rng)
 predicted = mnistnn.predict(params, data.X_test)
 accuracy = mnistnn.accuracy(data.y_test, predicted)
 
@@ -25,7 +22,7 @@ accuracy = mnistnn.accuracy(data.y_test, predicted)
 wrong = np.flatnonzero(predicted != data.y_test)[:10]
 shown = np.concatenate([np.arange(20), wrong])
 fig = show_digits(data.X_test[:, shown], data.y_test[shown], predicted[shown], ncols=10,
-                  title=f"MNIST test digits read by a 784-{DEFAULTS['hidden']}-10 network "
+                  title=f"MNIST test digits read by a 784-{QUICK.n_hidden}-10 network "
                         f"(test accuracy {accuracy:.2%}); last row: some of its mistakes")
 fig.savefig(Path(__file__).with_name("predictions.png"), dpi=80)
 print(f"test accuracy {accuracy:.2%}; wrote docs/predictions.png")

@@ -4,23 +4,43 @@ The package behind the notebook series: every function the notebooks rely on liv
 Shapes follow one column per example: X (784, m), W1 (h, 784), Z1 = W1 @ X + b1.
 """
 
-from .data import (CHECKSUMS, Dataset, DataFormatError, bundled_path, check_images_and_labels, flatten_images,
-                   load_dataset, load_mnist, read_kaggle_csv, scale_pixels, shuffle, train_val_split,
-                   write_kaggle_csv)
+from .data import (
+                   CHECKSUMS,
+                   DataFormatError,
+                   Dataset,
+                   flatten_images,
+                   load_dataset,
+                   load_mnist,
+                   read_kaggle_csv,
+                   scale_pixels,
+                   shuffle,
+                   train_val_split,
+                   write_kaggle_csv,
+)
 from .gradcheck import gradient_check, numerical_gradient, relative_error
 from .metrics import accuracy, confusion_matrix
-from .model import (Cache, Params, backward, cross_entropy, forward, init_params, log_softmax, one_hot, predict,
-                    relu, relu_grad, softmax)
+from .model import (
+                   Params,
+                   backward,
+                   cross_entropy,
+                   forward,
+                   init_params,
+                   log_softmax,
+                   one_hot,
+                   predict,
+                   relu,
+                   relu_grad,
+                   softmax,
+)
 from .params_io import load_params, save_params
-from .train import DivergenceError, History, gradient_descent, sgd
+from .train import DeadNetworkError, DivergenceError, TrainingError, gradient_descent, sgd, sgd_step
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CHECKSUMS", "Cache", "DataFormatError", "Dataset", "DivergenceError", "History", "Params", "accuracy",
-    "backward", "bundled_path", "check_images_and_labels", "confusion_matrix", "cross_entropy",
-    "flatten_images", "forward", "gradient_check", "gradient_descent", "init_params", "load_dataset",
-    "load_mnist", "load_params", "log_softmax", "numerical_gradient", "one_hot", "predict", "read_kaggle_csv",
-    "relative_error", "relu", "relu_grad", "save_params", "scale_pixels", "sgd", "shuffle", "softmax",
-    "train_val_split", "write_kaggle_csv",
+    "CHECKSUMS", "DataFormatError", "Dataset", "DeadNetworkError", "DivergenceError", "Params", "TrainingError",
+    "accuracy", "backward", "confusion_matrix", "cross_entropy", "flatten_images", "forward", "gradient_check",
+    "gradient_descent", "init_params", "load_dataset", "load_mnist", "load_params", "log_softmax",
+    "numerical_gradient", "one_hot", "predict", "read_kaggle_csv", "relative_error", "relu", "relu_grad",
+    "save_params", "scale_pixels", "sgd", "sgd_step", "shuffle", "softmax", "train_val_split", "write_kaggle_csv",
 ]

@@ -1,26 +1,29 @@
-"""Command line: ``python -m mnistnn train`` trains a network on MNIST and prints its accuracy."""
+"""Command line: ``python -m mnistnn train`` trains a network on MNIST and prints its accuracy.
+
+Every option is checked before any data is read; every failure is reported in one line (never a
+traceback), with exit status 2 for bad input, 1 for training that failed and 130 for Ctrl-C.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from . import __version__
+from ._checks import check_fits_in_memory, check_fraction, check_positive_float, check_positive_int
 from .data import load_dataset
 from .metrics import accuracy
-from .model import init_params, predict
+from .model import predict
 from .params_io import params_path, save_params
-from .train import DivergenceError, gradient_descent, sgd
+from .recipes import ORIGINAL, QUICK, Recipe
+from .train import TrainingError
 
-#: The default run: mini-batch SGD with momentum (notebook 06's recipe, fewer units so it is quick).
-DEFAULTS = {"hidden": 128, "init": "he", "learning_rate": 0.1, "momentum": 0.9, "lr_decay": 0.9,
-            "batch_size": 128, "epochs": 8, "iterations": None}
-#: ``--original``: the classroom notebook's configuration (784-10-10, full batch, 500 iterations).
-ORIGINAL = {"hidden": 10, "init": "uniform", "learning_rate": 0.1, "iterations": 500}
-SGD_ONLY = ("epochs", "batch_size", "momentum", "lr_decay")
+N_TRAIN = 60_000  # MNIST's training images, of which --val-size are held out
+SGD_OPTIONS = ("epochs", "batch_size", "momentum", "lr_decay")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,25 +33,22 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train = commands.add_parser(
         "train", help="train a network and print train/validation/test accuracy",
-        description="Train a 784-h-10 network on MNIST. By default: mini-batch SGD with momentum "
-                    f"({DEFAULTS['hidden']} hidden units, He init, {DEFAULTS['epochs']} epochs). With "
-                    "--iterations N: full-batch gradient descent, the original notebook's algorithm. "
-                    "--original: exactly the original notebook's configuration.")
+        description=f"Train a 784-h-10 network on MNIST. By default: {QUICK}. With --iterations N: full-batch "
+                    f"gradient descent, the original notebook's algorithm. --original: {ORIGINAL}.")
     train.add_argument("--original", action="store_true",
-                       help="the original notebook: 10 hidden units, uniform init, learning rate 0.1, "
-                            "500 full-batch iterations (other options still override)")
-    train.add_argument("--hidden", type=int, metavar="H", help=f"hidden units (default {DEFAULTS['hidden']})")
-    train.add_argument("--init", choices=["he", "uniform"], help=f"weight initialisation (default {DEFAULTS['init']})")
+                       help="the original notebook's configuration (other options still override)")
+    train.add_argument("--hidden", type=int, metavar="H", help=f"hidden units (default {QUICK.n_hidden})")
+    train.add_argument("--init", choices=["he", "uniform"], help=f"weight initialisation (default {QUICK.scheme})")
     train.add_argument("--learning-rate", type=float, metavar="LR",
-                       help=f"step size (default {DEFAULTS['learning_rate']}; 0.1 with --original)")
+                       help=f"step size (default {QUICK.learning_rate:g}; {ORIGINAL.learning_rate:g} with --original)")
     group = train.add_mutually_exclusive_group()
-    group.add_argument("--epochs", type=int, metavar="E", help=f"mini-batch SGD epochs (default {DEFAULTS['epochs']})")
+    group.add_argument("--epochs", type=int, metavar="E", help=f"mini-batch SGD epochs (default {QUICK.epochs})")
     group.add_argument("--iterations", type=int, metavar="N",
                        help="use full-batch gradient descent for N iterations instead of mini-batch SGD")
-    train.add_argument("--batch-size", type=int, metavar="B", help=f"SGD batch size (default {DEFAULTS['batch_size']})")
-    train.add_argument("--momentum", type=float, metavar="MU", help=f"SGD momentum (default {DEFAULTS['momentum']})")
+    train.add_argument("--batch-size", type=int, metavar="B", help=f"SGD batch size (default {QUICK.batch_size})")
+    train.add_argument("--momentum", type=float, metavar="MU", help=f"SGD momentum (default {QUICK.momentum:g})")
     train.add_argument("--lr-decay", type=float, metavar="D",
-                       help=f"SGD learning-rate factor per epoch (default {DEFAULTS['lr_decay']})")
+                       help=f"SGD learning-rate factor per epoch (default {QUICK.lr_decay:g})")
     train.add_argument("--val-size", type=int, default=10_000, metavar="N",
                        help="training images held out for validation (default 10000)")
     train.add_argument("--data", default="bundled", metavar="PATH",
@@ -60,51 +60,70 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace) -> dict:
-    """The run's settings: command-line values over the preset (--original or the defaults).
+def _recipe(args: argparse.Namespace) -> Recipe:
+    """The run's recipe: command-line values over --original or the default, every value checked.
 
     Full-batch gradient descent with --iterations, or with --original unless an SGD option asks for
-    mini-batches; mini-batch SGD otherwise (``iterations`` is then None).
+    mini-batches; mini-batch SGD otherwise.
     """
-    sgd_given = [f"--{key.replace('_', '-')}" for key in SGD_ONLY if getattr(args, key) is not None]
+    sgd_given = [f"--{key.replace('_', '-')}" for key in SGD_OPTIONS if getattr(args, key) is not None]
     full_batch = args.iterations is not None or (args.original and not sgd_given)
     if full_batch and sgd_given:
         raise ValueError(f"{', '.join(sgd_given)} apply to mini-batch SGD, not to full-batch gradient descent "
                          "(--iterations); use --epochs instead")
-    preset = {**DEFAULTS, **ORIGINAL} if args.original else DEFAULTS
-    settings = {key: getattr(args, key) if getattr(args, key) is not None else preset[key] for key in DEFAULTS}
+    def pick(value: object, default: object) -> object:
+        return default if value is None else value         # 0 is a value given, to be checked, not a default
+
+    base = ORIGINAL if args.original else QUICK
+    network = {"name": base.name, "n_hidden": pick(args.hidden, base.n_hidden),
+               "scheme": pick(args.init, base.scheme), "learning_rate": pick(args.learning_rate, base.learning_rate)}
     if full_batch:
-        settings["iterations"] = settings["iterations"] or ORIGINAL["iterations"]
+        recipe = Recipe(**network, iterations=pick(args.iterations, ORIGINAL.iterations))
     else:
-        settings["iterations"] = None
-    return settings
+        recipe = Recipe(**network, epochs=pick(args.epochs, QUICK.epochs),
+                        batch_size=pick(args.batch_size, QUICK.batch_size),
+                        momentum=pick(args.momentum, QUICK.momentum), lr_decay=pick(args.lr_decay, QUICK.lr_decay))
+    check_positive_int(recipe.n_hidden, "--hidden")
+    check_positive_float(recipe.learning_rate, "--learning-rate")
+    if full_batch:
+        check_positive_int(recipe.iterations, "--iterations")
+    else:
+        check_positive_int(recipe.epochs, "--epochs")
+        check_positive_int(recipe.batch_size, "--batch-size")
+        check_fraction(recipe.momentum, "--momentum")
+        check_fraction(recipe.lr_decay, "--lr-decay", low_open=True, high_open=False)
+    return recipe
+
+
+def _check_run(args: argparse.Namespace, recipe: Recipe) -> None:
+    """Everything that can be checked before the data is read and training starts."""
+    val_size = check_positive_int(args.val_size, "--val-size")
+    if val_size >= N_TRAIN:
+        raise ValueError(f"--val-size must be less than MNIST's {N_TRAIN} training images; got {val_size}")
+    if recipe.batch_size is not None and recipe.batch_size > N_TRAIN - val_size:
+        raise ValueError(f"--batch-size must be at most the {N_TRAIN - val_size} training images; "
+                         f"got {recipe.batch_size}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a whole number >= 0; got {args.seed}")
+    if args.data not in ("bundled", "keras") and not Path(args.data).is_file():
+        raise FileNotFoundError(f"--data: no file at {args.data}")
+    columns = recipe.batch_size or N_TRAIN - val_size        # examples in one forward pass
+    check_fits_in_memory(8 * recipe.n_hidden * (785 + 10) * 3 + 8 * 4 * recipe.n_hidden * columns,
+                         f"training a 784-{recipe.n_hidden}-10 network", "choose fewer hidden units (--hidden)")
+    if args.save:
+        params_path(args.save)                               # a folder that is missing or read-only: say so now
 
 
 def _train(args: argparse.Namespace) -> None:
-    settings = _settings(args)
-    if args.save:
-        params_path(args.save)  # a missing folder is reported now, not after training
+    recipe = _recipe(args)
+    _check_run(args, recipe)
     rng = np.random.default_rng(args.seed)
     data = load_dataset(rng=rng, val_size=args.val_size, source=args.data)
-    params = init_params(data.X_train.shape[0], settings["hidden"], 10, rng=rng, scheme=settings["init"])
-    progress = not args.no_progress
+    print(f"{recipe} on {data.X_train.shape[1]} images, seed {args.seed}", flush=True)
     start = time.perf_counter()
-    if settings["iterations"] is not None:
-        print(f"full-batch gradient descent: 784-{settings['hidden']}-10, {settings['init']} init, "
-              f"learning rate {settings['learning_rate']:g}, {settings['iterations']} iterations "
-              f"on {data.X_train.shape[1]} images, seed {args.seed}", flush=True)
-        params, _ = gradient_descent(params, data.X_train, data.y_train, learning_rate=settings["learning_rate"],
-                                     iterations=settings["iterations"], progress=progress)
-    else:
-        print(f"mini-batch SGD: 784-{settings['hidden']}-10, {settings['init']} init, learning rate "
-              f"{settings['learning_rate']:g} (x{settings['lr_decay']:g} per epoch), momentum "
-              f"{settings['momentum']:g}, batch size {settings['batch_size']}, {settings['epochs']} epochs "
-              f"on {data.X_train.shape[1]} images, seed {args.seed}", flush=True)
-        params, _ = sgd(params, data.X_train, data.y_train, rng=rng, learning_rate=settings["learning_rate"],
-                        momentum=settings["momentum"], lr_decay=settings["lr_decay"],
-                        batch_size=settings["batch_size"], epochs=settings["epochs"], progress=progress)
-    seconds = time.perf_counter() - start
-    print(f"trained in {seconds:.1f} s")
+    params, _ = recipe.train(recipe.init_params(rng=rng), data.X_train, data.y_train, rng=rng,
+                             progress=not args.no_progress)
+    print(f"trained in {time.perf_counter() - start:.1f} s")
     for name, X, y in (("train", data.X_train, data.y_train), ("validation", data.X_val, data.y_val),
                        ("test", data.X_test, data.y_test)):
         print(f"{name + ' accuracy':<20} {accuracy(y, predict(params, X)):.2%}")
@@ -114,19 +133,22 @@ def _train(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 on success)."""
-    args = _parser().parse_args(argv)
     try:
+        args = _parser().parse_args(argv)
         if args.command == "train":
             _train(args)
-    except DivergenceError as error:
-        print(f"mnistnn: training diverged: {error}", file=sys.stderr)
+    except TrainingError as error:
+        print(f"mnistnn: training failed: {error}", file=sys.stderr)
         return 1
-    except (ValueError, TypeError, OSError, ImportError) as error:
+    except (ValueError, TypeError, OSError, ImportError, MemoryError) as error:
         print(f"mnistnn: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mnistnn: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # never a traceback: say what happened in one line
+        print(f"mnistnn: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

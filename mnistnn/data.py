@@ -8,21 +8,23 @@ to [0, 1]: X (784, m) float.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
-import zipfile
+import re
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from ._checks import _describe, check_positive_int
+from ._checks import check_array, check_fits_in_memory, check_float_dtype, check_positive_int, check_rng, describe
 
 N_PIXELS = 28 * 28
 N_CLASSES = 10
 ARRAY_NAMES = ("x_train", "y_train", "x_test", "y_test")
 
-#: sha256 of each array's bytes in the bundled copy (from ../shared/data/README.md).
+#: sha256 of each array's bytes in the bundled copy (listed in mnistnn/bundled/README.md).
 CHECKSUMS = {
     "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
     "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
@@ -38,8 +40,8 @@ class DataFormatError(ValueError):
 
 
 def bundled_path() -> Path:
-    """Path of the MNIST copy shipped inside the package (see ``mnistnn/data/README.md``)."""
-    return Path(str(resources.files("mnistnn") / "data" / "mnist.npz"))
+    """Path of the MNIST copy shipped inside the package (see ``mnistnn/bundled/README.md``)."""
+    return Path(str(resources.files("mnistnn") / "bundled" / "mnist.npz"))
 
 
 def _sha256(array: np.ndarray) -> str:
@@ -71,7 +73,7 @@ def check_images_and_labels(x: object, y: object, what: str = "images") -> Split
     """
     for name, value in (("images", x), ("labels", y)):
         if not isinstance(value, np.ndarray):
-            raise DataFormatError(f"{what}: {name} must be a NumPy array; got {_describe(value)}")
+            raise DataFormatError(f"{what}: {name} must be a NumPy array; got {describe(value)}")
     if x.ndim != 3 or x.shape[1:] != (28, 28):
         raise DataFormatError(f"{what}: images must have shape (n, 28, 28); got {x.shape}")
     if x.shape[0] == 0:
@@ -108,14 +110,29 @@ def read_npz(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str
     try:
         # Open the file ourselves: np.load leaks its handle when a zip turns out to be corrupt.
         with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
+            for name in archive.files:
+                _check_member_size(archive, name, path)
             return {name: archive[name] for name in archive.files}
+    except DataFormatError:
+        raise
     except ValueError as error:
         if "allow_pickle" in str(error):
             raise DataFormatError(f"{path} contains pickled Python objects, which mnistnn never loads "
                                   "(they can run code); save plain arrays with np.savez") from None
-        raise DataFormatError(f"{path} is not a readable .npz archive: {error}") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
-        raise DataFormatError(f"{path} is not a readable .npz archive (truncated or corrupt?): {error}") from None
+        raise DataFormatError(f"{path} is not a readable .npz archive: {str(error)[:200]}") from None
+    except Exception as error:  # a damaged header can raise almost anything inside numpy or zipfile
+        raise DataFormatError(f"{path} is not a readable .npz archive (truncated or corrupt?): "
+                              f"{type(error).__name__}: {str(error)[:200]}") from None
+
+
+def _check_member_size(archive: np.lib.npyio.NpzFile, name: str, path: Path) -> None:
+    """Refuse an array whose header claims more memory than this machine has, before reading it."""
+    with archive.zip.open(f"{name}.npy") as member:
+        major, _ = np.lib.format.read_magic(member)
+        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(member)
+    check_fits_in_memory(math.prod(shape) * dtype.itemsize, f"{path}: the array {name!r} of shape {shape}",
+                         "the file is damaged or not what mnistnn expects", error=DataFormatError)
 
 
 def _read_mnist_npz(path: Path) -> dict[str, np.ndarray]:
@@ -189,7 +206,7 @@ def load_mnist(source: str | os.PathLike = "bundled") -> tuple[Split, Split]:
         arrays = _read_mnist_npz(path)
         what = str(path)
     else:
-        raise TypeError(f"source must be 'bundled', 'keras' or a path to an .npz file; got {_describe(source)}")
+        raise TypeError(f"source must be 'bundled', 'keras' or a path to an .npz file; got {describe(source)}")
     train = check_images_and_labels(arrays["x_train"], arrays["y_train"], f"{what} (train)")
     test = check_images_and_labels(arrays["x_test"], arrays["y_test"], f"{what} (test)")
     return train, test
@@ -242,18 +259,40 @@ def read_kaggle_csv(path: str | os.PathLike) -> Split:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no CSV file at {path}")
+    with open(path, "rb") as file:
+        magic = file.read(4)
+    if magic.startswith(b"PK"):
+        raise DataFormatError(f"{path} is a zip archive, not a CSV file: extract the CSV from it first")
+    compression = "gzip" if magic.startswith(b"\x1f\x8b") else None   # gzipped, whatever its name: read as is
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise DataFormatError(f"{path} is not a readable CSV file: {error}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)   # rows longer than the header
+            frame = pd.read_csv(path, compression=compression, index_col=False)
+    except pd.errors.ParserError as error:
+        cells = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
+        detail = (f"line {cells[2]} has {cells[3]} cells but the header names {cells[1]} columns"
+                  if cells else str(error).strip()[:200])
+        raise DataFormatError(f"{path} is not a valid CSV file: {detail}. Every row must hold one label and "
+                              f"{N_PIXELS} pixels, separated by commas") from None
+    except pd.errors.ParserWarning:
+        raise DataFormatError(f"{path}: its rows have more cells than its header has column names; every row "
+                              f"must hold one label and {N_PIXELS} pixels") from None
+    except (pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as error:
+        raise DataFormatError(f"{path} is not a readable CSV file: {str(error).strip()[:200]}") from None
     expected = ["label"] + [f"pixel{j}" for j in range(N_PIXELS)]
     columns = [str(c) for c in frame.columns]
-    if columns != expected:
+    if len(columns) == 1 and ";" in columns[0]:
+        raise DataFormatError(f"{path} is separated by semicolons (;), not commas: re-save it as a "
+                              "comma-separated file, or read it with pd.read_csv(path, sep=';') and write it "
+                              "back with mnistnn.write_kaggle_csv")
+    if sorted(columns) == sorted(expected):
+        frame = frame[expected]                  # the right columns in another order: take them by name
+    elif columns != expected:
         missing = [c for c in expected if c not in columns]
-        extra = [c for c in columns if c not in expected]
-        raise DataFormatError(f"{path} must have the columns label, pixel0, ..., pixel783 in that order; "
-                             f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-                             f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
+        extra = [c[:30] for c in columns if c not in expected]
+        raise DataFormatError(f"{path} must have the columns label, pixel0, ..., pixel783; "
+                              f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+                              f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
     if frame.empty:
         raise DataFormatError(f"{path}: holds no images (the header but no rows)")
     non_numeric = [c for c in columns if frame[c].dtype.kind not in "iuf"]
@@ -266,6 +305,9 @@ def read_kaggle_csv(path: str | os.PathLike) -> Split:
             raise DataFormatError(f"{path} has empty or NaN cells; every cell must be a whole number")
         if (values != np.round(values)).any():
             raise DataFormatError(f"{path} has fractional values; pixels and labels must be whole numbers")
+        if values.min() < -1 or values.max() > 256:  # checked before the cast, which would wrap huge values
+            raise DataFormatError(f"{path} has values from {values.min():g} to {values.max():g}; labels must be "
+                                  "0..9 and pixels 0..255")
         values = values.astype(np.int64)
     x = values[:, 1:].reshape(-1, 28, 28)
     return check_images_and_labels(x, values[:, 0], str(path))
@@ -283,9 +325,9 @@ def flatten_images(x: np.ndarray) -> np.ndarray:
     X : ndarray of shape (784, m)
         Column i holds image i, row by row (pixel ``28 * r + c`` is row r, column c).
     """
-    if not isinstance(x, np.ndarray) or x.ndim != 3:
-        got = x.shape if isinstance(x, np.ndarray) else _describe(x)
-        raise ValueError(f"x must be images of shape (m, 28, 28); got {got}")
+    x = check_array(x, "x", "(m, 28, 28)")
+    if x.ndim != 3:
+        raise ValueError(f"x must be images of shape (m, 28, 28); got shape {x.shape}")
     return x.reshape(x.shape[0], -1).T
 
 
@@ -305,9 +347,11 @@ def scale_pixels(X: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     -------
     ndarray of the same shape, values in [0, 1]
     """
-    if not isinstance(X, np.ndarray) or X.dtype.kind not in "iu":
+    X = check_array(X, "X", "(..., any shape) of integer pixels")
+    if X.dtype.kind not in "iu":
         raise TypeError("X must be an array of integer pixels 0..255 (already scaled? then leave it); "
-                        f"got {_describe(X)}")
+                        f"got {describe(X)}")
+    dtype = check_float_dtype(dtype, "dtype")
     if X.size and (X.min() < 0 or X.max() > 255):
         raise ValueError(f"pixel values must be in 0..255; got {X.min()}..{X.max()}")
     return np.divide(X, 255, dtype=dtype)  # one pass, no integer-to-float copy first
@@ -330,8 +374,7 @@ def shuffle(x: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Split:
     x, y : ndarray
         Shuffled copies; the inputs are left untouched.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {_describe(rng)}")
+    check_rng(rng)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length; got {len(x)} and {len(y)}")
     order = rng.permutation(len(y))
@@ -401,6 +444,8 @@ def load_dataset(*, rng: np.random.Generator, val_size: int = 10_000, source: st
         ``X_train`` (784, 60000 - val_size), ``X_val`` (784, val_size), ``X_test`` (784, 10000), all
         scaled to [0, 1], and the labels ``y_*`` as int64.
     """
+    check_rng(rng)
+    dtype = check_float_dtype(dtype, "dtype")         # checked before the data is read, not after
     (x_train, y_train), (x_test, y_test) = load_mnist(source)
     (x_train, y_train), (x_val, y_val) = train_val_split(x_train, y_train, val_size=val_size, rng=rng)
 

@@ -7,12 +7,12 @@ from collections.abc import Callable
 import numpy as np
 
 from ._checks import check_images, check_labels, check_params
-from .model import Cache, Params, _forward, backward, cross_entropy
+from .model import Cache, Params, backward, cross_entropy, forward
 
 
 def _loss(params: Params, X: np.ndarray, y: np.ndarray) -> float:
     """Mean cross-entropy of params on (X, y)."""
-    A2, _ = _forward(params, X)
+    A2, _ = forward(params, X, check=False)
     return cross_entropy(A2, y)
 
 
@@ -36,7 +36,11 @@ def numerical_gradient(params: Params, X: np.ndarray, y: np.ndarray, *, eps: flo
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """||a - b|| / (||a|| + ||b||): 0 when equal, 1 when unrelated; 0 when both are zero."""
+    """||a - b|| / (||a|| + ||b||), between 0 and 1.
+
+    0 when the arrays are equal (and when both are zero); 1 only when one of them is zero or they point
+    in opposite directions; about 0.7 for two unrelated random arrays of the same size.
+    """
     denominator = np.linalg.norm(a) + np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / denominator) if denominator > 0 else 0.0
 
@@ -73,7 +77,7 @@ def gradient_check(params: Params, X: np.ndarray, y: np.ndarray, *,
     if any(value.dtype != np.float64 for value in (*params.values(), X)):
         raise TypeError("gradient_check needs float64 params and X: in float32 the rounding error of "
                         "the differences is as large as what is being checked")
-    A2, cache = _forward(params, X)
+    A2, cache = forward(params, X)
     analytic = backward_fn(params, cache, X, y)
     numerical = numerical_gradient(params, X, y, eps=eps)
     # What the central differences can resolve: the loss's rounding error divided by the step. Two

@@ -14,7 +14,17 @@ from typing import Literal
 
 import numpy as np
 
-from ._checks import check_images, check_labels, check_params, check_positive_int
+from ._checks import (
+    check_array,
+    check_fits_in_memory,
+    check_float_dtype,
+    check_images,
+    check_labels,
+    check_params,
+    check_positive_int,
+    check_rng,
+    describe,
+)
 
 Params = dict[str, np.ndarray]
 """The network's parameters: {"W1": (h, n_in), "b1": (h, 1), "W2": (k, h), "b2": (k, 1)}."""
@@ -36,32 +46,30 @@ def init_params(n_in: int, n_hidden: int, n_out: int, *, rng: np.random.Generato
         Source of randomness, e.g. ``np.random.default_rng(0)``; the same seed gives the same params.
     scheme : {"uniform", "he"}
         ``"uniform"``: every weight and bias from U[-0.5, 0.5), as the original notebook did.
-        ``"he"``: weights from N(0, 2 / fan_in) (He et al. 2015, suited to ReLU), biases zero.
+        ``"he"``: weights from N(0, 2 / n_in of the layer) (He et al. 2015, suited to ReLU), biases zero.
     dtype : numpy float type
-        Float type of the arrays (float64 by default).
+        float64 (default) or float32.
 
     Returns
     -------
     params : dict
         ``W1`` (n_hidden, n_in), ``b1`` (n_hidden, 1), ``W2`` (n_out, n_hidden), ``b2`` (n_out, 1).
     """
-    sizes = {name: check_positive_int(value, name)
-             for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out))}
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); "
-                        f"got {type(rng).__name__}")
+    n_in, n_hidden, n_out = (check_positive_int(value, name) for name, value in
+                             (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)))
+    check_rng(rng)
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"scheme must be one of {INIT_SCHEMES}; got {scheme!r}")
-    if np.dtype(dtype).kind != "f":
-        raise TypeError(f"dtype must be a float type such as np.float64; got {dtype!r}")
-    shapes = {"W1": (sizes["n_hidden"], sizes["n_in"]), "b1": (sizes["n_hidden"], 1),
-              "W2": (sizes["n_out"], sizes["n_hidden"]), "b2": (sizes["n_out"], 1)}
+    dtype = check_float_dtype(dtype, "dtype")
+    shapes = {"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden), "b2": (n_out, 1)}
+    check_fits_in_memory(8 * sum(rows * columns for rows, columns in shapes.values()),
+                         f"a {n_in}-{n_hidden}-{n_out} network's parameters", "choose fewer hidden units")
     params = {}
     for key, shape in shapes.items():
         if scheme == "uniform":
-            params[key] = rng.random(shape) - 0.5                        # U[-0.5, 0.5)
+            params[key] = rng.random(shape) - 0.5                                    # U[-0.5, 0.5)
         elif key.startswith("W"):
-            params[key] = rng.standard_normal(shape) * np.sqrt(2.0 / shape[1])  # He: var 2/fan_in
+            params[key] = rng.standard_normal(shape) * np.sqrt(2.0 / shape[1])      # He: variance 2 / n_in
         else:
             params[key] = np.zeros(shape)
     return {key: value.astype(dtype, copy=False) for key, value in params.items()}
@@ -145,30 +153,28 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -
         ``-(1/m) * sum_i log A2[y_i, i]``: 0 for perfect confidence in the right answers, ln(k)
         for a network that guesses uniformly. From probabilities, ``inf`` when a true class gets
         probability exactly 0 (its exp() underflowed, a score gap of more than about 745 in float64
-        or 100 in float32): that only happens once training has diverged, and the training functions
-        stop there with a hint to lower the learning rate.
+        or 100 in float32): that only happens once training has diverged.
     """
-    if not isinstance(A2, np.ndarray) or A2.ndim != 2:
-        raise ValueError(f"A2 must be a 2-D array of shape (k, m); got {np.shape(A2)}")
+    A2 = check_array(A2, "A2", "(k, m)")
+    if A2.ndim != 2 or A2.dtype.kind != "f" or A2.shape[1] == 0:
+        raise ValueError(f"A2 must be a non-empty 2-D float array of shape (k, m); got {describe(A2)}")
     check_labels(y, "y", m=A2.shape[1], n_classes=A2.shape[0])
+    low, high = A2.min(), A2.max()
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError("A2 contains NaN or infinite values: the network's output is not a probability "
+                         "(training diverged?)")
     columns = np.arange(y.shape[0])
     if from_logits:
         return float(-log_softmax(A2)[y, columns].mean())
+    if low < 0 or high > 1:
+        raise ValueError(f"A2 must hold probabilities in [0, 1]; got values from {low:g} to {high:g}. Scores "
+                         "(logits) such as Z2? Pass from_logits=True, or apply softmax first")
     p_true = A2[y, columns]                               # (m,)  probability given to the true class
     with np.errstate(divide="ignore"):                    # log(0) = inf is reported, not warned about
         return float(-np.log(p_true).mean())
 
 
-def _forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
-    """forward() without the argument checks, for the training loops."""
-    Z1 = params["W1"] @ X + params["b1"]          # (h, m)
-    A1 = relu(Z1)                                 # (h, m)
-    Z2 = params["W2"] @ A1 + params["b2"]         # (k, m)
-    A2 = softmax(Z2)                              # (k, m)
-    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
-
-
-def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
+def forward(params: Params, X: np.ndarray, *, check: bool = True) -> tuple[np.ndarray, Cache]:
     """Forward pass: from pixels to class probabilities (notebook 02).
 
     Parameters
@@ -177,6 +183,9 @@ def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
         ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
     X : ndarray of shape (n_in, m)
         Inputs scaled to [0, 1], one column per example.
+    check : bool
+        Check the arguments first (clear errors for wrong shapes, types or values). The training
+        functions check their data once, then pass ``check=False`` at every step.
 
     Returns
     -------
@@ -185,24 +194,16 @@ def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
     cache : dict
         The intermediates ``Z1``, ``A1`` (h, m) and ``Z2``, ``A2`` (k, m), needed by :func:`backward`.
     """
-    n_in, _, _ = check_params(params)
-    check_images(X, "X", n_features=n_in)
-    return _forward(params, X)
+    if check:
+        check_images(X, "X", n_features=check_params(params)[0])
+    Z1 = params["W1"] @ X + params["b1"]          # (h, m)
+    A1 = relu(Z1)                                 # (h, m)
+    Z2 = params["W2"] @ A1 + params["b2"]         # (k, m)
+    A2 = softmax(Z2)                              # (k, m)
+    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 
 
-def _backward(params: Params, cache: Cache, X: np.ndarray, Y: np.ndarray) -> Params:
-    """backward() without the argument checks, taking the one-hot Y (k, m)."""
-    m = X.shape[1]
-    dZ2 = (cache["A2"] - Y) / m                            # (k, m)  softmax + cross-entropy together
-    dW2 = dZ2 @ cache["A1"].T                              # (k, h)
-    db2 = dZ2.sum(axis=1, keepdims=True)                   # (k, 1)  one bias per output unit
-    dZ1 = (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])  # (h, m)  ReLU' of the PRE-activation
-    dW1 = (X @ dZ1.T).T                                    # (h, n_in)  = dZ1 @ X.T, in the order BLAS runs faster
-    db1 = dZ1.sum(axis=1, keepdims=True)                   # (h, 1)
-    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-
-
-def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> Params:
+def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, check: bool = True) -> Params:
     """Gradients of the mean cross-entropy; ``dW1`` means dL/dW1 (notebook 03).
 
     Parameters
@@ -214,7 +215,9 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> Para
     X : ndarray of shape (n_in, m)
         The inputs of that forward pass.
     y : ndarray of shape (m,)
-        True labels.
+        True labels, as integers; the one-hot matrix ``Y`` (k, m) of the equations is built from them.
+    check : bool
+        Check that the arguments fit together first; the training functions pass ``check=False``.
 
     Returns
     -------
@@ -222,17 +225,34 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> Para
         Same keys and shapes as ``params``: ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
         The bias gradients are summed over examples separately for each unit (``axis=1``).
     """
+    if check:
+        check_backward_input(params, cache, X, y)
+    m = X.shape[1]
+    Y = one_hot(y, params["W2"].shape[0], dtype=cache["A2"].dtype)  # (k, m)  labels -> one column per example
+    dZ2 = (cache["A2"] - Y) / m                            # (k, m)  softmax + cross-entropy together
+    dW2 = dZ2 @ cache["A1"].T                              # (k, h)
+    db2 = dZ2.sum(axis=1, keepdims=True)                   # (k, 1)  one bias per output unit
+    dZ1 = (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])  # (h, m)  ReLU' of the PRE-activation
+    dW1 = dZ1 @ X.T                                        # (h, n_in)
+    db1 = dZ1.sum(axis=1, keepdims=True)                   # (h, 1)
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+
+def check_backward_input(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> None:
+    """Check that params, the cache of forward(params, X), X and the labels y fit together."""
     n_in, n_hidden, n_out = check_params(params)
     check_images(X, "X", n_features=n_in)
     m = X.shape[1]
+    if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape == (n_out, m):
+        raise ValueError(f"y has shape {y.shape}, a one-hot matrix; backward takes the labels themselves, "
+                         "shape (m,), and builds the one-hot Y from them: pass Y.argmax(axis=0)")
     check_labels(y, "y", m=m, n_classes=n_out)
-    if not isinstance(cache, dict) or not {"Z1", "A2", "A1"} <= set(cache):
+    if not isinstance(cache, dict) or not {"Z1", "A1", "A2"} <= set(cache):
         raise ValueError("cache must be the dict returned by forward(params, X), with Z1, A1, Z2, A2")
     for key, rows in (("Z1", n_hidden), ("A1", n_hidden), ("A2", n_out)):
-        if cache[key].shape != (rows, m):
+        if check_array(cache[key], f"cache[{key!r}]", f"({rows}, {m})").shape != (rows, m):
             raise ValueError(f"cache[{key!r}] has shape {cache[key].shape} but ({rows}, {m}) is "
                              "expected: pass the cache from forward() on this same X")
-    return _backward(params, cache, X, one_hot(y, n_out, dtype=cache["A2"].dtype))
 
 
 def predict(params: Params, X: np.ndarray) -> np.ndarray:

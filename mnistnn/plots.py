@@ -11,14 +11,14 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._checks import _describe
+from ._checks import describe
 from .train import History
 
 
 def _as_images(x: np.ndarray) -> np.ndarray:
     """Images (n, 28, 28) from either that layout or the network's (784, n)."""
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"images must be a NumPy array; got {_describe(x)}")
+        raise TypeError(f"images must be a NumPy array; got {describe(x)}")
     if x.ndim == 3 and x.shape[1:] == (28, 28):
         return x
     if x.ndim == 2 and x.shape[0] == 28 * 28:
@@ -191,7 +191,7 @@ def show_hidden_weights(W1: np.ndarray, *, ncols: int = 10) -> Figure:
     W1 : ndarray of shape (h, 784)
     """
     if not isinstance(W1, np.ndarray) or W1.ndim != 2 or W1.shape[1] != 28 * 28:
-        raise ValueError(f"W1 must have shape (h, 784); got {getattr(W1, 'shape', _describe(W1))}")
+        raise ValueError(f"W1 must have shape (h, 784); got {getattr(W1, 'shape', describe(W1))}")
     h = W1.shape[0]
     ncols = max(1, min(ncols, h))
     nrows = -(-h // ncols)

@@ -1,7 +1,8 @@
 """Learning: full-batch gradient descent (notebook 04) and mini-batch SGD with momentum (notebook 06).
 
 Both are pure: they take the initial params and return new ones, with a history of the loss and
-accuracy, and leave their arguments untouched.
+accuracy, and leave their arguments untouched. Their data is checked once, at the start; every step
+then runs the plain equations of :func:`mnistnn.forward` and :func:`mnistnn.backward`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._checks import (check_fraction, check_images, check_labels, check_params, check_positive_float,
-                      check_positive_int)
+from ._checks import (
+    check_fraction,
+    check_images,
+    check_labels,
+    check_params,
+    check_positive_float,
+    check_positive_int,
+    check_rng,
+)
 from .metrics import accuracy
-from .model import Params, _backward, _forward, cross_entropy, one_hot
+from .model import Params, backward, cross_entropy, forward
 
 History = dict[str, list[float]]
 """Training history: lists of equal length, e.g. ``{"iteration": [...], "loss": [...], ...}``."""
@@ -23,39 +31,42 @@ Progress = bool | Callable[[int, int, float], None]
 """``False`` (silent), ``True`` (a progress bar on stderr) or ``callback(done, total, loss)``."""
 
 
-class DivergenceError(FloatingPointError):
-    """Training produced a non-finite loss.
+class TrainingError(RuntimeError):
+    """Training failed and cannot go on; the error says why and how to avoid it.
 
     Attributes
     ----------
-    iteration : int
-        The update count (gradient descent) or the epoch (SGD) at which the loss stopped being finite.
+    where : str
+        When it happened, e.g. ``"iteration 12"`` or ``"epoch 2, batch 31"``.
     params : dict
-        The last parameters whose loss was finite.
+        The last good parameters: those before the step that made training fail.
     history : dict
         The history recorded up to that point.
     """
 
-    def __init__(self, message: str, *, iteration: int, params: Params, history: History):
+    def __init__(self, message: str, *, where: str, params: Params, history: History):
         super().__init__(message)
-        self.iteration = iteration
+        self.where = where
         self.params = params
         self.history = history
 
 
-def _diverged(where: str, iteration: int, learning_rate: float, params: Params,
-              history: History) -> DivergenceError:
-    """The error raised when the loss is no longer finite."""
-    return DivergenceError(
-        f"the loss became non-finite at {where} {iteration} with learning_rate={learning_rate:g}: "
-        f"training diverged. Try a smaller learning rate, e.g. learning_rate={learning_rate / 10:g}. "
-        "The last finite parameters are in this error's .params attribute.",
-        iteration=iteration, params=params, history=history)
+class DivergenceError(TrainingError, FloatingPointError):
+    """The loss stopped being finite: the steps overshot until the numbers overflowed."""
 
 
-def _check_training_data(params: Params, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
+class DeadNetworkError(TrainingError):
+    """Every hidden ReLU unit outputs 0 for every training example: no gradient reaches W1, b1 or W2 any more."""
+
+
+def _safer_rate(learning_rate: float) -> str:
+    """A learning rate to suggest after a failure: the series' default 0.1, or a tenth when already at most that."""
+    return f"learning_rate={min(0.1, learning_rate / 10):g}"
+
+
+def check_training_input(params: Params, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
                          y_val: np.ndarray | None) -> None:
-    """Check params, the training data and the optional validation data fit together."""
+    """Check params, the training data and the optional validation data, and that they fit together."""
     n_in, _, n_out = check_params(params)
     check_images(X, "X", n_features=n_in)
     check_labels(y, "y", m=X.shape[1], n_classes=n_out)
@@ -66,40 +77,73 @@ def _check_training_data(params: Params, X: np.ndarray, y: np.ndarray, X_val: np
         check_labels(y_val, "y_val", m=X_val.shape[1], n_classes=n_out)
 
 
-class _ProgressReporter:
-    """Calls the user's callback, or drives a tqdm bar showing the running loss."""
+class _Monitor:
+    """The one place that records the history, reports progress and stops training that has failed."""
 
-    def __init__(self, progress: Progress, total: int, unit: str):
+    def __init__(self, progress: Progress, total: int, unit: str, learning_rate: float,
+                 X_val: np.ndarray | None, y_val: np.ndarray | None):
         if not (isinstance(progress, bool) or callable(progress)):
             raise TypeError(f"progress must be True, False or a callable(done, total, loss); got {progress!r}")
-        self.total = total
-        self.callback = progress if callable(progress) and not isinstance(progress, bool) else None
+        self.callback = None if isinstance(progress, bool) else progress
+        self.total, self.learning_rate, self.X_val, self.y_val = total, learning_rate, X_val, y_val
+        self.history: History = {}
         self.bar = None
         if progress is True:
             from tqdm import tqdm
 
             self.bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=1.0)
 
-    def describe(self, text: str) -> None:
-        if self.bar is not None:
-            self.bar.set_description(text, refresh=False)
+    def __enter__(self) -> _Monitor:
+        return self
 
-    def update(self, done: int, loss: float) -> None:
-        if self.callback is not None:
-            self.callback(done, self.total, loss)
-        if self.bar is not None:
-            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
-            self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.bar is not None:
             self.bar.close()
 
+    def loss(self, A2: np.ndarray, y: np.ndarray, where: str, last_good: Params) -> float:
+        """The loss of a forward pass; raises DivergenceError when it is not finite."""
+        loss = cross_entropy(A2, y) if np.isfinite(A2).all() else math.inf
+        if not math.isfinite(loss):
+            raise DivergenceError(
+                f"the loss became non-finite at {where} with learning_rate={self.learning_rate:g}: the steps "
+                f"overshot until the numbers overflowed. Start again with a smaller learning rate, e.g. "
+                f"{_safer_rate(self.learning_rate)}. The parameters before the failing step are in this "
+                "error's .params attribute.", where=where, params=last_good, history=self.history)
+        return loss
 
-def _evaluate(params: Params, X: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Loss and accuracy of params on (X, y)."""
-    A2, _ = _forward(params, X)
-    return cross_entropy(A2, y), accuracy(y, A2.argmax(axis=0))
+    def alive(self, active_counts: np.ndarray, m: int, where: str, last_good: Params) -> None:
+        """Raise DeadNetworkError when no hidden unit was active on more than 1% of the m training examples.
+
+        ``active_counts[j]``: on how many examples unit j's ReLU output was not 0.
+        """
+        if active_counts.max() <= 0.01 * m:
+            raise DeadNetworkError(
+                f"at {where}, every hidden unit outputs 0 for at least 99% of the training examples (dead ReLUs): "
+                "almost no gradient reaches W1, b1 or W2 any more, so training cannot recover, and the loss stays "
+                f"near ln(10). Steps with learning_rate={self.learning_rate:g} pushed the units' pre-activations Z1 "
+                "below 0. Start again from fresh parameters with a smaller learning rate, e.g. "
+                f"{_safer_rate(self.learning_rate)}, or with He initialisation (scheme='he'). Earlier parameters "
+                "are in this error's .params attribute.", where=where, params=last_good, history=self.history)
+
+    def record(self, x_name: str, x: int, params: Params, **metrics: float) -> None:
+        """Append one row to the history: x, the given metrics, and the validation scores of params."""
+        row = {x_name: x, **metrics}
+        if self.X_val is not None:
+            A2_val, _ = forward(params, self.X_val, check=False)
+            row.update(val_loss=cross_entropy(A2_val, self.y_val),
+                       val_accuracy=accuracy(self.y_val, A2_val.argmax(axis=0)))
+        for key, value in row.items():
+            self.history.setdefault(key, []).append(value)
+
+    def progress(self, done: int, loss: float, description: str | None = None) -> None:
+        """Report progress: the callback, or the bar with the running loss."""
+        if self.callback is not None:
+            self.callback(done, self.total, loss)
+        if self.bar is not None:
+            if description:
+                self.bar.set_description(description, refresh=False)
+            self.bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+            self.bar.update(done - self.bar.n)
 
 
 def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_rate: float = 0.1,
@@ -143,41 +187,32 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     Raises
     ------
     DivergenceError
-        When the loss stops being finite; it carries the last finite params.
+        When the loss stops being finite.
+    DeadNetworkError
+        When every hidden unit outputs 0 for every training example.
+        Both carry the parameters before the failing step in ``.params``.
     """
-    _check_training_data(params, X, y, X_val, y_val)
+    check_training_input(params, X, y, X_val, y_val)
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     iterations = check_positive_int(iterations, "iterations")
     record_every = check_positive_int(record_every, "record_every")
-    history: History = {"iteration": [], "loss": [], "accuracy": []}
-    if X_val is not None:
-        history.update(val_loss=[], val_accuracy=[])
-    Y = one_hot(y, params["W2"].shape[0], dtype=params["W2"].dtype)  # (k, m), built once
-    reporter = _ProgressReporter(progress, iterations, unit="it")
-    last_finite = params
-    try:
-        for t in range(iterations + 1):                   # t = updates done so far
-            A2, cache = _forward(params, X)
-            loss = cross_entropy(A2, y)
-            if not math.isfinite(loss) or not all(np.isfinite(p).all() for p in params.values()):
-                raise _diverged("iteration", t, learning_rate, last_finite, history)
-            last_finite = params
-            if t % record_every == 0 or t == iterations:
-                history["iteration"].append(t)
-                history["loss"].append(loss)
-                history["accuracy"].append(accuracy(y, A2.argmax(axis=0)))
-                if X_val is not None:
-                    val_loss, val_accuracy = _evaluate(params, X_val, y_val)
-                    history["val_loss"].append(val_loss)
-                    history["val_accuracy"].append(val_accuracy)
-            if t == iterations:
-                break
-            grads = _backward(params, cache, X, Y)
-            params = {key: params[key] - learning_rate * grads[key] for key in params}
-            reporter.update(t + 1, loss)
-    finally:
-        reporter.close()
-    return params, history
+    m = X.shape[1]
+    last_good = params
+    with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor:
+        for t in range(iterations):                                  # t: updates done so far
+            A2, cache = forward(params, X, check=False)
+            loss = monitor.loss(A2, y, f"iteration {t}", last_good)
+            monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {t}", last_good)
+            if t % record_every == 0:
+                monitor.record("iteration", t, params, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
+            grads = backward(params, cache, X, y, check=False)
+            last_good, params = params, {key: params[key] - learning_rate * grads[key] for key in params}
+            monitor.progress(t + 1, loss)
+        A2, cache = forward(params, X, check=False)                  # the trained parameters, scored too
+        loss = monitor.loss(A2, y, f"iteration {iterations}", last_good)
+        monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {iterations}", last_good)
+        monitor.record("iteration", iterations, params, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
+    return params, monitor.history
 
 
 def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
@@ -187,11 +222,9 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
     """Mini-batch stochastic gradient descent with momentum and learning-rate decay (notebook 06).
 
     Each epoch shuffles the examples, cuts them into batches of ``batch_size`` (the last one may be
-    smaller) and takes one step per batch, with the momentum update Keras's ``SGD`` also uses::
-
-        V <- momentum * V - lr * dW        W <- W + V
-
-    The learning rate of epoch e (counted from 0) is ``learning_rate * lr_decay ** e``.
+    smaller) and takes one step per batch (:func:`sgd_step`), with the momentum update Keras's ``SGD`` also
+    uses: ``V <- momentum * V - lr * dW``, then ``W <- W + V``. The learning rate of epoch e (counted
+    from 1) is ``learning_rate * lr_decay ** (e - 1)``.
 
     Parameters
     ----------
@@ -225,69 +258,55 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
         The trained parameters.
     history : dict of lists
         One entry per epoch: ``epoch`` (1, 2, ...), ``learning_rate`` used in it, and ``loss`` and
-        ``accuracy`` averaged over the epoch's batches (as Keras reports them); ``val_loss`` and
-        ``val_accuracy`` of the parameters at the end of the epoch when validation data is given.
+        ``accuracy`` averaged over the epoch's batches, each measured just before its step (as Keras
+        reports them); ``val_loss`` and ``val_accuracy`` of the parameters at the end of the epoch.
 
     Raises
     ------
-    DivergenceError
-        When a batch's loss stops being finite; it carries the params of the last finite epoch.
+    DivergenceError, DeadNetworkError
+        As for :func:`gradient_descent`; the message names the epoch and the batch.
     """
-    _check_training_data(params, X, y, X_val, y_val)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator, e.g. np.random.default_rng(0); got {rng!r}")
+    check_training_input(params, X, y, X_val, y_val)
+    check_rng(rng)
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     momentum = check_fraction(momentum, "momentum")
-    if check_fraction(lr_decay, "lr_decay", closed_right=True) == 0:
-        raise ValueError("lr_decay must be in (0, 1]; got 0, which would stop learning after one epoch")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    epochs = check_positive_int(epochs, "epochs")
+    lr_decay = check_fraction(lr_decay, "lr_decay", low_open=True, high_open=False)
+    batch_size, epochs = check_positive_int(batch_size, "batch_size"), check_positive_int(epochs, "epochs")
     m = X.shape[1]
     if batch_size > m:
         raise ValueError(f"batch_size must be at most the number of training examples ({m}); got {batch_size}")
-    history: History = {"epoch": [], "learning_rate": [], "loss": [], "accuracy": []}
-    if X_val is not None:
-        history.update(val_loss=[], val_accuracy=[])
-    n_out = params["W2"].shape[0]
-    dtype = params["W2"].dtype
-    params = {key: value.copy() for key, value in params.items()}   # updated in place; the caller's stay as they were
+    batches = math.ceil(m / batch_size)
+    X_rows = np.ascontiguousarray(X.T)              # (m, n_in): a batch is then a quick gather of whole rows
     velocity = {key: np.zeros_like(value) for key, value in params.items()}
-    X_rows = np.ascontiguousarray(X.T)   # (m, n_in): a batch is then a quick gather of whole rows
-    batches_per_epoch = math.ceil(m / batch_size)
-    reporter = _ProgressReporter(progress, epochs * batches_per_epoch, unit="batch")
-    last_finite = {key: value.copy() for key, value in params.items()}
-    try:
-        for epoch in range(epochs):
-            lr = learning_rate * lr_decay**epoch
+    last_good = previous_epoch = params
+    with _Monitor(progress, epochs * batches, "batch", learning_rate, X_val, y_val) as monitor:
+        for epoch in range(1, epochs + 1):
+            lr = learning_rate * lr_decay ** (epoch - 1)
             order = rng.permutation(m)
-            reporter.describe(f"epoch {epoch + 1}/{epochs}")
-            loss_sum = correct = 0.0
-            for b, start in enumerate(range(0, m, batch_size)):
-                idx = order[start:start + batch_size]
-                X_batch, y_batch = X_rows[idx].T, y[idx]              # (n_in, B), (B,)
-                A2, cache = _forward(params, X_batch)
-                loss = cross_entropy(A2, y_batch)
-                if not math.isfinite(loss):
-                    raise _diverged("epoch", epoch + 1, learning_rate, last_finite, history)
-                loss_sum += loss * len(idx)
-                correct += float((A2.argmax(axis=0) == y_batch).sum())
-                grads = _backward(params, cache, X_batch, one_hot(y_batch, n_out, dtype=dtype))
-                for key in params:                                    # V <- momentum V - lr dW;  W <- W + V
-                    velocity[key] *= momentum
-                    velocity[key] -= lr * grads[key]
-                    params[key] += velocity[key]
-                reporter.update(epoch * batches_per_epoch + b + 1, loss_sum / min(start + batch_size, m))
-            if not all(np.isfinite(p).all() for p in params.values()):
-                raise _diverged("epoch", epoch + 1, learning_rate, last_finite, history)
-            last_finite = {key: value.copy() for key, value in params.items()}
-            history["epoch"].append(epoch + 1)
-            history["learning_rate"].append(lr)
-            history["loss"].append(loss_sum / m)
-            history["accuracy"].append(correct / m)
-            if X_val is not None:
-                val_loss, val_accuracy = _evaluate(params, X_val, y_val)
-                history["val_loss"].append(val_loss)
-                history["val_accuracy"].append(val_accuracy)
-    finally:
-        reporter.close()
-    return params, history
+            loss_sum, correct, active, epoch_start = 0.0, 0, 0, params
+            for batch in range(batches):
+                idx = order[batch * batch_size:(batch + 1) * batch_size]
+                X_batch, y_batch = X_rows[idx].T, y[idx]                     # (n_in, B), (B,)
+                A2, cache = forward(params, X_batch, check=False)
+                loss = monitor.loss(A2, y_batch, f"epoch {epoch}, batch {batch + 1}", last_good)
+                loss_sum, correct = loss_sum + loss * len(idx), correct + (A2.argmax(axis=0) == y_batch).sum()
+                active = active + (cache["A1"] > 0).sum(axis=1)                 # (h,) examples each unit was on
+                grads = backward(params, cache, X_batch, y_batch, check=False)
+                last_good, (params, velocity) = params, sgd_step(params, velocity, grads, learning_rate=lr,
+                                                                 momentum=momentum)
+                monitor.progress((epoch - 1) * batches + batch + 1, loss_sum / (batch * batch_size + len(idx)),
+                                 f"epoch {epoch}/{epochs}")
+            monitor.alive(active, m, f"epoch {epoch}", previous_epoch)
+            previous_epoch = epoch_start
+            monitor.record("epoch", epoch, params, learning_rate=lr, loss=loss_sum / m, accuracy=float(correct) / m)
+    return params, monitor.history
+
+
+def sgd_step(params: Params, velocity: Params, grads: Params, *, learning_rate: float,
+             momentum: float) -> tuple[Params, Params]:
+    """One step of SGD with momentum: ``V <- momentum * V - learning_rate * dW``, then ``W <- W + V``.
+
+    Returns the new params and velocity; the arguments are left untouched.
+    """
+    velocity = {key: momentum * velocity[key] - learning_rate * grads[key] for key in params}
+    return {key: params[key] + velocity[key] for key in params}, velocity

@@ -18,7 +18,7 @@ if os.environ.get("CI"):
 # that nbval starts, and the notebooks' plt.show() would then display nothing.
 matplotlib.use("Agg")
 
-import mnistnn
+import mnistnn  # noqa: E402  after the backend is chosen
 
 
 @pytest.fixture(scope="session")

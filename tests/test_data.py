@@ -28,7 +28,7 @@ def test_bundled_mnist_is_the_keras_layout_and_matches_the_published_checksums(m
 
 
 def test_bundled_file_ships_with_its_attribution():
-    notice = (mnistnn.bundled_path().parent / "README.md").read_text()
+    notice = (mnistnn.data.bundled_path().parent / "README.md").read_text()
     assert "LeCun" in notice and "CC BY-SA 3.0" in notice
 
 
@@ -188,7 +188,7 @@ def test_flatten_images_puts_one_example_per_column(mnist):
     for i in range(5):
         np.testing.assert_array_equal(X[:, i], x[i].ravel())
     assert X[28 * 3 + 4, 2] == x[2, 3, 4]                       # pixel 28 r + c is row r, column c
-    with pytest.raises(ValueError, match=r"images of shape \(m, 28, 28\); got \(784, 5\)"):
+    with pytest.raises(ValueError, match=r"images of shape \(m, 28, 28\); got shape \(784, 5\)"):
         flatten_images(X)
 
 
