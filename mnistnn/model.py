@@ -233,7 +233,7 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, chec
     dW2 = dZ2 @ cache["A1"].T                              # (k, h)
     db2 = dZ2.sum(axis=1, keepdims=True)                   # (k, 1)  one bias per output unit
     dZ1 = (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])  # (h, m)  ReLU' of the PRE-activation
-    dW1 = dZ1 @ X.T                                        # (h, n_in)
+    dW1 = (X @ dZ1.T).T                                    # (h, n_in)  = dZ1 @ X.T, in the order BLAS runs faster
     db1 = dZ1.sum(axis=1, keepdims=True)                   # (h, 1)
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 

@@ -172,8 +172,8 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     record_every : int
         Record the metrics after every this many updates (and always after the last one).
     progress : bool or callable
-        ``True`` shows a progress bar with the running loss on stderr; a callable is called as
-        ``progress(done, total, loss)`` after every update. Off by default.
+        ``True`` shows a progress bar with the loss on stderr; a callable is called as
+        ``progress(done, total, loss)`` after every update, with the loss after ``done`` updates. Off by default.
 
     Returns
     -------
@@ -196,6 +196,7 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     iterations = check_positive_int(iterations, "iterations")
     record_every = check_positive_int(record_every, "record_every")
+    X = np.ascontiguousarray(X)           # arranged once: a slice such as X[:, :41000] makes every product slow
     m = X.shape[1]
     last_good = params
     with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor:
@@ -205,13 +206,15 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
             monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {t}", last_good)
             if t % record_every == 0:
                 monitor.record("iteration", t, params, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
+            if t > 0:
+                monitor.progress(t, loss)
             grads = backward(params, cache, X, y, check=False)
             last_good, params = params, {key: params[key] - learning_rate * grads[key] for key in params}
-            monitor.progress(t + 1, loss)
         A2, cache = forward(params, X, check=False)                  # the trained parameters, scored too
         loss = monitor.loss(A2, y, f"iteration {iterations}", last_good)
         monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {iterations}", last_good)
         monitor.record("iteration", iterations, params, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
+        monitor.progress(iterations, loss)
     return params, monitor.history
 
 
