@@ -1,9 +1,11 @@
 """Benchmark of mnistnn: `python -m bench` from the repository (with the .venv Python).
 
 Prints, in one run:
-1. the original notebook's algorithm, verbatim (mnistnn/original.py), against mnistnn.gradient_descent;
+1. full-batch gradient descent: the original notebook's code, verbatim (mnistnn/original.py), against
+   mnistnn.gradient_descent and a pure-JAX jit step, all on the same arrays, in the original's own memory
+   layout and in a row-major copy, float64 and float32;
 2. the time mini-batch training takes to reach 98.0% test accuracy, mnistnn.sgd against Keras (JAX);
-3. the wall time of every notebook under nbval;
+3. the wall time of every notebook under strict nbval, and the memory its kernel peaks at and holds at the end;
 4. the peak memory (max RSS) of each training run.
 Each training run happens in a process of its own, so that its peak memory is its own.
 `--quick` runs a tiny configuration (a smoke test, not a measurement).
@@ -35,51 +37,93 @@ QUICK = {"images": 1_000, "iterations": 3, "timing_repeats": 1, "timing_iteratio
 
 
 # --- the training runs, each executed in a child process ---------------------------------------
-def _original(config: dict) -> dict:
-    """The verbatim original: ms per iteration (median of repeats) and the accuracy after all iterations."""
+def _original_layout(n_images: int):
+    """The original notebook's data: a Kaggle-style (n, 785) integer table, label first, and its X = data.T / 255.
+
+    Returns X (784, n) float64 in the original's own memory order (Fortran order: a transposed table) and the
+    labels; both implementations are measured on this array and on a C-ordered (row-major) copy of it.
+    """
+    import numpy as np
+
+    import mnistnn
+
+    (x, y), _ = mnistnn.load_mnist()
+    data = np.column_stack([y[:n_images].astype(np.int64), x[:n_images].reshape(n_images, -1)])  # (n, 785)
+    data_train = data.T
+    return data_train[1:] / 255.0, data_train[0]
+
+
+def _full_batch(config: dict) -> dict:
+    """ms per full-batch iteration (median of repeats) of one implementation on one layout and dtype.
+
+    With ``config["accuracy"]``, also the training accuracy after all of the original's iterations, from the
+    original's own initial weights (its seeded np.random.rand draws) in every implementation.
+    """
     import numpy as np
 
     import mnistnn
     from mnistnn import original
 
-    data = mnistnn.load_dataset(rng=np.random.default_rng(0))
-    X, Y = data.X_train[:, :config["images"]], data.y_train[:config["images"]]
+    X, Y = _original_layout(config["images"])
+    dtype = np.dtype(config["dtype"])
+    X = X.astype(dtype, order="F" if config["layout"] == "F" else "C")
     original.m = X.shape[1]
+    np.random.seed(0)  # noqa: NPY002  the original draws its weights from the global state
+    start_params = dict(zip(("W1", "b1", "W2", "b2"), (w.astype(dtype) for w in original.init_params())))
 
-    def run(iterations: int) -> tuple[float, tuple]:
-        np.random.seed(0)  # noqa: NPY002  the original draws from the global state
+    if config["impl"] == "original":
+        def train(iterations):
+            np.random.seed(0)  # noqa: NPY002  the same initial weights on every call
+            with contextlib.redirect_stdout(io.StringIO()):                  # it prints every 10 iterations
+                W1, b1, W2, b2 = original.gradient_descent(X, Y, ORIGINAL.learning_rate, iterations)
+            return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
+    elif config["impl"] == "mnistnn":
+        def train(iterations):
+            trained, _ = mnistnn.gradient_descent(start_params, X, Y, learning_rate=ORIGINAL.learning_rate,
+                                                  iterations=iterations, record_every=iterations)
+            return trained
+    else:
+        train = _jax_gradient_descent(start_params, X, Y)
+
+    def seconds_per_iteration() -> float:
         start = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):      # it prints every 10 iterations
-            result = original.gradient_descent(X, Y, ORIGINAL.learning_rate, iterations)
-        return (time.perf_counter() - start) / iterations, result
+        train(config["timing_iterations"])
+        return (time.perf_counter() - start) / config["timing_iterations"]
 
-    ms = statistics.median(run(config["timing_iterations"])[0] for _ in range(config["timing_repeats"])) * 1000
-    _, (W1, b1, W2, b2) = run(config["iterations"])
-    accuracy = float((original.get_predictions(original.forward_prop(W1, b1, W2, b2, X)[3]) == Y).mean())
-    return {"ms_per_iteration": ms, "train_accuracy": accuracy}
+    if config["impl"] == "jax":
+        train(1)                                                           # compile once, not timed
+    ms = statistics.median(seconds_per_iteration() for _ in range(config["timing_repeats"])) * 1000
+    result = {"ms_per_iteration": ms}
+    if config.get("accuracy"):
+        trained = {k: np.asarray(v) for k, v in train(config["iterations"]).items()}
+        result["train_accuracy"] = float((mnistnn.predict(trained, np.ascontiguousarray(X)) == Y).mean())
+    return result
 
 
-def _mnistnn_gd(config: dict) -> dict:
-    """mnistnn.gradient_descent from the same initial weights (the original's seeded draws), float32."""
-    import numpy as np
+def _jax_gradient_descent(params: dict, X, Y):
+    """A pure-JAX full-batch gradient descent (jit-compiled step, autodiff gradients), as a framework reference."""
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import jax
+    import jax.numpy as jnp
 
-    import mnistnn
-    from mnistnn import original
+    X, Y_hot = jnp.asarray(X), jax.nn.one_hot(jnp.asarray(Y), 10, axis=0, dtype=X.dtype)   # (784, m), (10, m)
 
-    data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=np.float32)
-    X, y = data.X_train[:, :config["images"]], data.y_train[:config["images"]]
-    np.random.seed(0)  # noqa: NPY002  the original draws from the global state
-    params = {k: v.astype(np.float32) for k, v in zip(("W1", "b1", "W2", "b2"), original.init_params())}
+    def loss(p):
+        Z2 = p["W2"] @ jax.nn.relu(p["W1"] @ X + p["b1"]) + p["b2"]
+        return -jnp.mean(jnp.sum(Y_hot * jax.nn.log_softmax(Z2, axis=0), axis=0))
 
-    def run(iterations: int) -> tuple[float, dict]:
-        start = time.perf_counter()
-        trained, _ = mnistnn.gradient_descent(params, X, y, learning_rate=ORIGINAL.learning_rate, iterations=iterations,
-                                              record_every=iterations)
-        return (time.perf_counter() - start) / iterations, trained
+    @jax.jit
+    def step(p):
+        grads = jax.grad(loss)(p)
+        return {key: p[key] - ORIGINAL.learning_rate * grads[key] for key in p}
 
-    ms = statistics.median(run(config["timing_iterations"])[0] for _ in range(config["timing_repeats"])) * 1000
-    _, trained = run(config["iterations"])
-    return {"ms_per_iteration": ms, "train_accuracy": mnistnn.accuracy(y, mnistnn.predict(trained, X))}
+    def train(iterations):
+        p = {key: jnp.asarray(value) for key, value in params.items()}
+        for _ in range(iterations):
+            p = step(p)
+        return jax.block_until_ready(p)
+
+    return train
 
 
 def _epoch_clock(batches_per_epoch: int):
@@ -149,7 +193,7 @@ def _keras_sgd(config: dict) -> dict:
     return _first_reaching(history.history["val_accuracy"], ends, config["target"])
 
 
-TASKS = {"original": _original, "mnistnn_gd": _mnistnn_gd, "mnistnn_sgd": _mnistnn_sgd, "keras_sgd": _keras_sgd}
+TASKS = {"full_batch": _full_batch, "mnistnn_sgd": _mnistnn_sgd, "keras_sgd": _keras_sgd}
 
 
 def _child(task: str, config: dict) -> dict:
@@ -185,13 +229,35 @@ def _machine() -> list[str]:
             "versions: " + ", ".join(f"{k} {v}" for k, v in versions.items())]
 
 
-def _notebooks() -> list[tuple[str, float, bool]]:
+MEMORY_CELL = """import resource, sys
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+now = next((int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith("VmRSS")), peak) \\
+    if sys.platform.startswith("linux") else peak
+print(f"MEMORY {peak:.0f} {now:.0f}")"""
+
+
+def _notebooks() -> list[dict]:
+    """Each notebook: seconds under strict nbval (one pytest run each), and its kernel's memory.
+
+    The memory comes from a second run of the notebook (nbclient, outputs not saved) with one cell added at the
+    end that reports the kernel's peak resident memory and what it still holds when the notebook is done.
+    """
+    import nbclient
+    import nbformat
+
     rows = []
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         start = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                  str(path.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
-        rows.append((path.name, time.perf_counter() - start, result.returncode == 0))
+        seconds = time.perf_counter() - start
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells.append(nbformat.v4.new_code_cell(MEMORY_CELL))
+        nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}}).execute()
+        peak, now = map(float, notebook.cells[-1].outputs[0]["text"].split()[1:3])
+        rows.append({"name": path.name, "seconds": seconds, "passed": result.returncode == 0, "peak_mb": peak,
+                     "held_mb": now})
     return rows
 
 
@@ -210,16 +276,30 @@ def main() -> int:
     print("\n".join(_machine()))
     print(f"configuration: {'QUICK (smoke test, not a measurement)' if args.quick else 'full'}\n", flush=True)
 
-    original, ours = _child("original", config), _child("mnistnn_gd", config)
-    print(f"1. Original algorithm: {ORIGINAL}, here {config['iterations']} full-batch "
-          f"iterations on {config['images']:,} images (ms per iteration: median of {config['timing_repeats']} x "
-          f"{config['timing_iterations']} iterations)")
-    print(f"   {'':28} {'ms/iteration':>12} {'train accuracy':>15}")
-    print(f"   {'original notebook (float64)':28} {original['ms_per_iteration']:12.1f} "
-          f"{original['train_accuracy']:15.2%}")
-    print(f"   {'mnistnn (float32)':28} {ours['ms_per_iteration']:12.1f} {ours['train_accuracy']:15.2%}")
-    print(f"   speed-up {original['ms_per_iteration'] / ours['ms_per_iteration']:.1f}x; accuracy difference "
-          f"{abs(original['train_accuracy'] - ours['train_accuracy']) * 100:.2f} percentage points\n", flush=True)
+    print(f"1. Full-batch gradient descent, {ORIGINAL}, on {config['images']:,} images, from the original's own "
+          f"initial weights; ms per iteration: median of {config['timing_repeats']} runs of "
+          f"{config['timing_iterations']} iterations; training accuracy after {config['iterations']} iterations")
+    print("   layout F: the original's own X = data.T / 255 (column-major); layout C: a row-major copy of the same "
+          "numbers")
+    print(f"   {'implementation':34} {'dtype':8} {'layout':6} {'ms/iteration':>12} {'train accuracy':>15}")
+    full_batch = {}
+    for impl, dtype, layout, accuracy in (("original", "float64", "F", True), ("original", "float64", "C", False),
+                                          ("mnistnn", "float64", "F", False), ("mnistnn", "float64", "C", True),
+                                          ("mnistnn", "float32", "F", False), ("mnistnn", "float32", "C", True),
+                                          ("jax", "float32", "C", False)):
+        run = _child("full_batch", {**config, "impl": impl, "dtype": dtype, "layout": layout, "accuracy": accuracy})
+        full_batch[impl, dtype, layout] = run
+        name = {"original": "original notebook (verbatim)", "mnistnn": "mnistnn.gradient_descent",
+                "jax": "pure JAX, jit-compiled step"}[impl]
+        shown = f"{run['train_accuracy']:15.2%}" if "train_accuracy" in run else f"{'':15}"
+        print(f"   {name:34} {dtype:8} {layout:6} {run['ms_per_iteration']:12.1f} {shown}", flush=True)
+    for layout in ("F", "C"):
+        base = full_batch["original", "float64", layout]["ms_per_iteration"]
+        speed = {dtype: base / full_batch["mnistnn", dtype, layout]["ms_per_iteration"]
+                 for dtype in ("float64", "float32")}
+        print(f"   layout {layout}: mnistnn is {speed['float64']:.2f}x the original's speed in float64, "
+              f"{speed['float32']:.2f}x in float32")
+    print()
 
     numpy_run, keras_run = _child("mnistnn_sgd", config), _child("keras_sgd", config)
     numpy32_run = _child("mnistnn_sgd", {**config, "dtype": "float32"})
@@ -239,16 +319,21 @@ def main() -> int:
         print("3. Notebooks under nbval: skipped\n")
     else:
         rows = _notebooks()
-        print("3. Notebooks under nbval (strict), one pytest run each")
-        for name, seconds, passed in rows:
-            print(f"   {name:36} {seconds:6.1f} s  {'passed' if passed else 'FAILED'}")
-        print(f"   total {sum(s for _, s, _ in rows):.1f} s; slowest {max(s for _, s, _ in rows):.1f} s\n")
+        print("3. Notebooks: seconds under strict nbval (one pytest run each); the kernel's peak memory, and what it "
+              "still holds at the end")
+        for row in rows:
+            print(f"   {row['name']:36} {row['seconds']:6.1f} s  {'passed' if row['passed'] else 'FAILED'}  "
+                  f"peak {row['peak_mb']:5.0f} MB, holds {row['held_mb']:5.0f} MB")
+        print(f"   total {sum(r['seconds'] for r in rows):.1f} s; slowest {max(r['seconds'] for r in rows):.1f} s; "
+              f"largest kernel peak {max(r['peak_mb'] for r in rows):.0f} MB; all seven kernels left running hold "
+              f"{sum(r['held_mb'] for r in rows):.0f} MB\n")
 
     print("4. Peak memory (max RSS) of each training run, in its own process")
-    for name, run in (("original notebook", original), ("mnistnn gradient_descent", ours),
-                      ("mnistnn sgd (float64)", numpy_run), ("mnistnn sgd (float32)", numpy32_run),
+    for (impl, dtype, layout), run in full_batch.items():
+        print(f"   {'full batch: ' + impl + ' ' + dtype + ' ' + layout:40} {run['peak_mb']:8.0f} MB")
+    for name, run in (("mnistnn sgd (float64)", numpy_run), ("mnistnn sgd (float32)", numpy32_run),
                       ("Keras sgd", keras_run)):
-        print(f"   {name:28} {run['peak_mb']:8.0f} MB")
+        print(f"   {name:40} {run['peak_mb']:8.0f} MB")
     return 0
 
 

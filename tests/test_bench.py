@@ -13,6 +13,10 @@ def test_bench_quick_prints_all_four_sections():
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "machine: " in out and "BLAS: " in out and "versions: numpy" in out and "keras" in out
-    for header in ("1. Original algorithm", "2. Time to", "3. Notebooks under nbval", "4. Peak memory"):
+    for header in ("1. Full-batch gradient descent", "2. Time to", "3. Notebooks under nbval", "4. Peak memory"):
         assert header in out, header
-    assert "speed-up" in out and "ratio mnistnn / Keras" in out and out.count(" MB") == 5
+    for row in ("original notebook (verbatim)           float64  F",
+                "mnistnn.gradient_descent               float32  C",
+                "pure JAX, jit-compiled step            float32  C"):
+        assert row in out, row                                         # every line names its layout and dtype
+    assert "the original's speed in float64" in out and "ratio mnistnn / Keras" in out and out.count(" MB") == 10
