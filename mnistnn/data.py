@@ -171,7 +171,8 @@ def load_mnist(source: str | os.PathLike = "bundled") -> tuple[Split, Split]:
     ----------
     source : "bundled", "keras" or path
         ``"bundled"`` (default): the copy shipped with mnistnn, no network needed, checked
-        against the published sha256 checksums. ``"keras"``: call Keras itself (needs Keras
+        against the sha256 checksums recorded when the copy was
+        made (mnistnn/bundled/README.md). ``"keras"``: call Keras itself (needs Keras
         with a backend, and the network on first use). A path: another .npz file with the
         arrays ``x_train, y_train, x_test, y_test`` in that layout.
 
@@ -187,7 +188,7 @@ def load_mnist(source: str | os.PathLike = "bundled") -> tuple[Split, Split]:
         The file does not exist.
     DataFormatError
         The file is not an .npz, lacks an array, has wrong shapes, dtypes or values, holds pickled
-        objects, or (bundled) does not match the published checksums.
+        objects, or (bundled) does not match its recorded checksums.
     ImportError
         ``source="keras"`` without Keras or a backend.
     """
@@ -198,7 +199,7 @@ def load_mnist(source: str | os.PathLike = "bundled") -> tuple[Split, Split]:
         arrays = _read_mnist_npz(bundled_path())
         for name, expected in CHECKSUMS.items():
             if _sha256(arrays[name]) != expected:
-                raise DataFormatError(f"the bundled {name} does not match its published sha256 checksum: "
+                raise DataFormatError(f"the bundled {name} does not match its recorded sha256 checksum: "
                                      "the package's copy of MNIST is damaged; reinstall mnistnn")
         what = "bundled MNIST"
     elif isinstance(source, str | os.PathLike):

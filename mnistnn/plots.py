@@ -151,8 +151,9 @@ def plot_probabilities(probabilities: np.ndarray, image: np.ndarray | None = Non
         colors[predicted], hatches[predicted] = VERMILLION, "//"
         legend["wrong prediction"] = (VERMILLION, "//")
     colors[predicted if label is None else int(label)] = BLUE
+    hatches[predicted if label is None else int(label)] = ".."          # marked by a pattern too, not colour alone
     legend = {("prediction" if label is None else "true digit" + (" = prediction" if int(label) == predicted
-                                                                  else "")): (BLUE, ""), **legend}
+                                                                  else "")): (BLUE, ".."), **legend}
     ax.bar(range(10), p, color=colors, hatch=hatches, edgecolor="black", linewidth=0.5)
     from matplotlib.patches import Patch
 
@@ -203,7 +204,8 @@ def plot_confusion_matrix(C: np.ndarray, *, normalize: bool = False, hide_diagon
     return fig
 
 
-def show_hidden_weights(W1: np.ndarray, *, ncols: int = 10, title: str | None = None) -> Figure:
+def show_hidden_weights(W1: np.ndarray, *, ncols: int = 10, title: str | None = None,
+                        label: str = "weight") -> Figure:
     """Each hidden unit's incoming weights (a row of W1) drawn as a 28x28 image, with a colour bar.
 
     Blue: pixels that excite the unit; red: pixels that inhibit it; white: 0; same colour scale for all.
@@ -216,6 +218,8 @@ def show_hidden_weights(W1: np.ndarray, *, ncols: int = 10, title: str | None = 
         Units per row.
     title : str, optional
         Title over the grid.
+    label : str
+        Label of the colour bar, e.g. "weight change".
     """
     if not isinstance(W1, np.ndarray) or W1.ndim != 2 or W1.shape[1] != 28 * 28:
         raise ValueError(f"W1 must have shape (h, 784); got {getattr(W1, 'shape', describe(W1))}")
@@ -230,7 +234,7 @@ def show_hidden_weights(W1: np.ndarray, *, ncols: int = 10, title: str | None = 
         if i < h:
             image = ax.imshow(W1[i].reshape(28, 28), cmap="RdBu", vmin=-limit, vmax=limit)
             ax.set_title(f"unit {i}", fontsize=8)
-    fig.colorbar(image, ax=axes, shrink=0.8, label="weight")
+    fig.colorbar(image, ax=axes, shrink=0.8, label=label)
     if title:
         fig.suptitle(title)
     return fig
@@ -270,7 +274,7 @@ def draw_network(n_hidden: int = 10, *, backward: bool = False) -> Figure:
             ha="center", fontsize=9)
     if backward:
         steps = ((8.8, 5.0, "$dZ_2 = (A_2 - Y)/m$, then $dW_2 = dZ_2 A_1^\\top$, $db_2$"),
-                 (5.0, 1.2, "$dZ_1 = W_2^\\top dZ_2 \\odot \\mathrm{ReLU}'(Z_1)$, then $dW_1 = dZ_1 X^\\top$, $db_1$"))
+                 (5.0, 1.2, "$dZ_1 = (W_2^\\top dZ_2) \\odot \\mathrm{ReLU}'(Z_1)$, then $dW_1 = dZ_1 X^\\top$, $db_1$"))
         for x0, x1, text in steps:
             ax.add_patch(FancyArrowPatch((x0 - 0.2, -1.5), (x1 + 0.2, -1.5), arrowstyle="-|>", mutation_scale=14,
                                          color=VERMILLION, linewidth=1.5, linestyle="--"))

@@ -52,7 +52,7 @@ class TrainingError(RuntimeError):
 
 
 class DivergenceError(TrainingError, FloatingPointError):
-    """The loss stopped being finite: the steps overshot until the numbers overflowed."""
+    """The loss stopped being finite: the steps overshot until the scores grew huge (a probability of exactly 0, or overflow)."""
 
 
 class DeadNetworkError(TrainingError):
@@ -106,7 +106,8 @@ class _Monitor:
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"the loss became non-finite at {where} with learning_rate={self.learning_rate:g}: the steps "
-                f"overshot until the numbers overflowed. Start again with a smaller learning rate, e.g. "
+                "overshot until the scores grew so large that a true class got probability exactly 0 (or a number "
+                f"overflowed). Start again with a smaller learning rate, e.g. "
                 f"{_safer_rate(self.learning_rate)}. The parameters before the failing step are in this "
                 "error's .params attribute.", where=where, params=last_good, history=self.history)
         return loss
@@ -122,8 +123,8 @@ class _Monitor:
                 "almost no gradient reaches W1, b1 or W2 any more, so training cannot recover, and the loss stays "
                 f"near ln(10). Steps with learning_rate={self.learning_rate:g} pushed the units' pre-activations Z1 "
                 "below 0. Start again from fresh parameters with a smaller learning rate, e.g. "
-                f"{_safer_rate(self.learning_rate)}, or with He initialisation (scheme='he'). Earlier parameters "
-                "are in this error's .params attribute.", where=where, params=last_good, history=self.history)
+                f"{_safer_rate(self.learning_rate)}. Earlier parameters are in this error's .params attribute.",
+                where=where, params=last_good, history=self.history)
 
     def record(self, x_name: str, x: int, params: Params, **metrics: float) -> None:
         """Append one row to the history: x, the given metrics, and the validation scores of params."""

@@ -39,7 +39,7 @@ def test_a_damaged_bundled_copy_is_detected(monkeypatch, tmp_path, mnist):
     path = tmp_path / "mnist.npz"
     np.savez(path, x_train=x_train, y_train=y_train, x_test=damaged, y_test=y_test)
     monkeypatch.setattr(mnistnn.data, "bundled_path", lambda: path)
-    with pytest.raises(DataFormatError, match="bundled x_test does not match its published sha256"):
+    with pytest.raises(DataFormatError, match="bundled x_test does not match its recorded sha256"):
         load_mnist()
 
 

@@ -43,7 +43,7 @@ def test_plot_probabilities_colours_truth_and_prediction():
     bars = fig.axes[1].patches
     assert len(bars) == 10 and fig.axes[1].get_title() == "prediction: 3 (55%)"
     assert bars[5].get_facecolor() != bars[3].get_facecolor() != bars[0].get_facecolor()
-    assert bars[3].get_hatch() == "//" and not bars[5].get_hatch()          # not told by colour alone
+    assert bars[3].get_hatch() == "//" and bars[5].get_hatch() == ".."   # not told by colour alone
     assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["true digit", "wrong prediction"]
     with pytest.raises(ValueError, match="10 class probabilities"):
         plots.plot_probabilities(np.ones(9) / 9)
