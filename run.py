@@ -3,10 +3,15 @@
 
     python3 run.py lab               set up, then open the series in JupyterLab
     python3 run.py lab --headless    set up, then execute every notebook and print a summary
-    python3 run.py test              set up, then run the unit tests and nbval over every notebook
+    python3 run.py test              set up with the test tools, then run the tests (nbval over every notebook too)
+    python3 run.py book              set up, then build the series as a static website in build/book/
+    python3 run.py links OWNER/REPO  print the Binder badge and link for the repository at that address
+    python3 run.py lock              re-resolve requirements-lock.txt from the pins in pyproject.toml
 
-"Set up" creates a virtual environment in .venv/ (or reuses it) and installs mnistnn with the
-pinned versions from pyproject.toml; it reinstalls only when pyproject.toml has changed.
+"Set up" creates a virtual environment in .venv/ (or reuses it) and installs, from requirements-lock.txt
+(every package, exact versions and hashes), only what the command needs: `lab` the notebooks' packages,
+`book` the website builder, `test` everything. It installs again only when the lock has changed or when
+a command needs more than was installed.
 Arguments after `test` go to pytest (e.g. `python3 run.py test -x tests/test_model.py`).
 """
 
@@ -14,44 +19,200 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.parse
 import venv
 from pathlib import Path
 
+if sys.version_info < (3, 11):  # noqa: UP036 (this is what tells an older Python that it is too old)
+    sys.exit(f"mnistnn needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+import tomllib  # only after the check above: Python 3.11+
+
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-STAMP = VENV / "mnistnn-installed.sha256"
+STAMP = VENV / "mnistnn-installed.json"
 NOTEBOOKS = ROOT / "notebooks"
+PYPROJECT = ROOT / "pyproject.toml"
+LOCK = ROOT / "requirements-lock.txt"
+BOOK = ROOT / "book"                    # the website's configuration and front page
+BOOK_SOURCE = ROOT / "build" / "book-src"   # what Sphinx reads: book/ plus the notebooks, copied
+SITE = ROOT / "build" / "book"          # the website (git-ignored)
+FIRST_NOTEBOOK = "notebooks/01_data_preparation.ipynb"
+# What each command installs: pyproject.toml's dependencies plus these extras (None: every extra).
+PROFILES: dict[str, tuple[str, ...] | None] = {"lab": ("notebooks",), "book": ("book",), "test": None}
 
+
+# --- the lock -------------------------------------------------------------------------------------
+
+def normalize(name: str) -> str:
+    """A package name as the lock writes it (PEP 503): lower case, runs of -_. as one dash."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pyproject_pins(extras: tuple[str, ...] | None = None) -> dict[str, str]:
+    """{name: version} of pyproject.toml's dependencies and of these extras (None: all of them)."""
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    optional = project.get("optional-dependencies", {})
+    requirements = list(project["dependencies"])
+    for extra in optional if extras is None else extras:
+        requirements += optional[extra]
+    pins = {}
+    for requirement in requirements:
+        name, sep, version = requirement.partition("==")
+        if not sep:
+            sys.exit(f"pyproject.toml: {requirement!r} is not pinned; write it as NAME==VERSION")
+        pins[normalize(name.split("[")[0].strip())] = version.split(";")[0].strip()
+    return pins
+
+
+def read_lock(path: Path = LOCK) -> dict[str, dict]:
+    """The lock's packages: {name: {"versions", "lines" (requirements and hashes), "via" (dependents)}}.
+
+    A universal lock can hold a package twice, at two versions for two sets of platforms (each line
+    with its environment marker): both are kept, and pip installs the one whose marker matches.
+    """
+    if not path.exists():
+        sys.exit(f"{path.name} is missing: run `python3 run.py lock` to write it from pyproject.toml")
+    packages: dict[str, dict] = {}
+    current = None
+    in_via_list = False
+    for line in path.read_text().splitlines():
+        requirement = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", line)
+        if requirement:
+            current = packages.setdefault(normalize(requirement.group(1)), {"versions": set(), "lines": [],
+                                                                            "via": set()})
+            current["versions"].add(requirement.group(2))
+            current["lines"].append(line)
+            in_via_list = False
+        elif current is not None and line.startswith("    --hash="):
+            current["lines"].append(line)
+        elif current is not None and line.strip().startswith("# via"):
+            dependent = line.strip()[len("# via"):].strip()
+            in_via_list = not dependent
+            if dependent:
+                current["via"].add(dependent)
+        elif current is not None and in_via_list and line.strip().startswith("#   "):
+            current["via"].add(line.strip()[1:].strip())
+    for package in packages.values():  # "mnistnn (pyproject.toml)" and "numpy" alike, as bare names
+        package["via"] = {normalize(via.split()[0]) for via in package["via"]}
+    return packages
+
+
+def lock_problems(lock: dict[str, dict], pins: dict[str, str]) -> list[str]:
+    """Each pin of pyproject.toml that the lock does not hold at exactly that version."""
+    problems = []
+    for name, version in sorted(pins.items()):
+        if name not in lock:
+            problems.append(f"{name}=={version} is not in {LOCK.name}")
+        elif lock[name]["versions"] != {version}:
+            locked = ", ".join(sorted(lock[name]["versions"]))
+            problems.append(f"{name}=={version} in pyproject.toml but {locked} in {LOCK.name}")
+    return problems
+
+
+def locked_requirements(extras: tuple[str, ...] | None, lock: dict[str, dict] | None = None) -> list[str]:
+    """Names of the locked packages these extras need: their pins and everything those depend on."""
+    lock = read_lock() if lock is None else lock
+    dependencies: dict[str, set[str]] = {}
+    for name, package in lock.items():
+        for dependent in package["via"]:
+            dependencies.setdefault(dependent, set()).add(name)
+    wanted = [name for name in pyproject_pins(extras) if name in lock]
+    needed: set[str] = set()
+    while wanted:
+        name = wanted.pop()
+        if name not in needed:
+            needed.add(name)
+            wanted.extend(dependencies.get(name, ()))
+    return sorted(needed)
+
+
+def check_lock() -> dict[str, dict]:
+    """The lock, after checking that it holds every pin of pyproject.toml (exit with the fix if not)."""
+    lock = read_lock()
+    problems = lock_problems(lock, pyproject_pins())
+    if problems:
+        sys.exit(f"{LOCK.name} is out of date with pyproject.toml:\n  " + "\n  ".join(problems)
+                 + "\nRun `python3 run.py lock` to resolve it again.")
+    return lock
+
+
+def install(python: Path | str, extras: tuple[str, ...] | None, requirements_file: Path) -> None:
+    """Install the locked packages these extras need (hash-checked), then mnistnn itself without deps."""
+    lock = check_lock()
+    names = locked_requirements(extras, lock)
+    header = f"# {len(names)} packages of {LOCK.name} for extras {extras or 'all'} (written by run.py)\n"
+    requirements_file.write_text(header + "".join("\n".join(lock[name]["lines"]) + "\n" for name in names))
+    pip = [str(python), "-m", "pip", "install", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--require-hashes", "-r", str(requirements_file)], check=True, cwd=ROOT)
+    subprocess.run([*pip, "--no-deps", "--editable", str(ROOT)], check=True, cwd=ROOT)
+
+
+# --- the virtual environment ----------------------------------------------------------------------
 
 def venv_python() -> Path:
     """The virtual environment's interpreter."""
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def setup() -> Path:
-    """Create or reuse .venv and install mnistnn with its pinned dependencies; return its Python."""
-    if sys.version_info < (3, 11):
-        sys.exit(f"mnistnn needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + sys.version.encode()).hexdigest()
+def create_venv() -> Path:
+    """Create .venv if it is not there; return its Python."""
     python = venv_python()
-    if python.exists() and STAMP.exists() and STAMP.read_text().strip() == wanted:
-        return python
     if not python.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
         try:
             venv.EnvBuilder(with_pip=True, clear=VENV.exists()).create(VENV)
         except (OSError, subprocess.CalledProcessError) as error:
             sys.exit(f"could not create {VENV} ({error}). On Debian/Ubuntu: sudo apt install python3-venv")
-    print("Installing mnistnn and its pinned dependencies (first time: a few minutes) ...", flush=True)
-    subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check",
-                    "--editable", f"{ROOT}[notebooks,test]"], check=True, cwd=ROOT)
-    STAMP.write_text(wanted + "\n")
     return python
 
+
+def setup(profile: str) -> Path:
+    """Create or reuse .venv and install what `profile` needs from the lock; return its Python."""
+    python = create_venv()
+    extras = PROFILES[profile]
+    wanted_extras = set(tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
+                        if extras is None else extras)
+    lock_hash = hashlib.sha256(LOCK.read_bytes() + sys.version.encode()).hexdigest() if LOCK.exists() else ""
+    try:
+        stamp = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        stamp = {}
+    installed = set(stamp.get("extras", ())) if stamp.get("lock") == lock_hash else set()
+    if installed and wanted_extras <= installed:
+        check_lock()
+        return python
+    print(f"Installing mnistnn and the locked packages for `{profile}` (first time: a few minutes) ...", flush=True)
+    install(python, extras, VENV / f"mnistnn-requirements-{profile}.txt")
+    STAMP.write_text(json.dumps({"lock": lock_hash, "extras": sorted(installed | wanted_extras)}) + "\n")
+    return python
+
+
+def write_lock(upgrade: bool) -> int:
+    """Resolve pyproject.toml's pins for every platform into requirements-lock.txt, with uv."""
+    python = create_venv()
+    groups = tomllib.loads(PYPROJECT.read_text()).get("dependency-groups", {})
+    subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", *groups["lock"]],
+                   check=True, cwd=ROOT)
+    command = [python, "-m", "uv", "pip", "compile", "pyproject.toml", "--all-extras", "--universal",
+               "--python-version", "3.11", "--generate-hashes", "--custom-compile-command", "python3 run.py lock",
+               "--output-file", LOCK.name, *(["--upgrade"] if upgrade else [])]
+    code = subprocess.call(command, cwd=ROOT)
+    if code == 0:
+        lock = read_lock()
+        print(f"{LOCK.name}: {len(lock)} packages; `python3 run.py lab` installs "
+              f"{len(locked_requirements(PROFILES['lab'], lock))} of them")
+    return code
+
+
+# --- the commands ---------------------------------------------------------------------------------
 
 def notebooks() -> list[Path]:
     """The numbered notebooks of the series, in order."""
@@ -84,22 +245,91 @@ def execute_all() -> int:
     return 1 if failures or not count else 0
 
 
+def binder_links(repository: str, ref: str = "HEAD") -> tuple[str, str]:
+    """The Binder link that opens JupyterLab on notebook 01 of OWNER/REPO, and its badge in Markdown."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+", repository):
+        raise ValueError(f"expected a GitHub repository as OWNER/REPO (e.g. jdoe/mnistnn), got {repository!r}")
+    if not re.fullmatch(r"[A-Za-z0-9._/-]+", ref):
+        raise ValueError(f"expected a branch, tag or commit such as main or HEAD, got {ref!r}")
+    link = (f"https://mybinder.org/v2/gh/{repository}/{urllib.parse.quote(ref, safe='')}"
+            f"?urlpath=lab/tree/{FIRST_NOTEBOOK}")
+    return link, f"[![Launch the series on Binder](https://mybinder.org/badge_logo.svg)]({link})"
+
+
+def book_sources() -> list[Path]:
+    """The files the website is built from: the front page and configuration, every walk-through,
+    the teacher guide and the labs' student notebooks (exercises/*.ipynb, when there are any)."""
+    files = [path for path in BOOK.rglob("*") if path.is_file() and "__pycache__" not in path.parts]
+    files += [*notebooks(), NOTEBOOKS / "README.md", ROOT / "docs" / "predictions.png",
+              *sorted((ROOT / "exercises").glob("*.ipynb"))]
+    return files
+
+
+def build_book(python: Path) -> int:
+    """Copy the sources into build/book-src (keeping their times, so Sphinx rebuilds only what
+    changed), then build the website into build/book with Sphinx: stored outputs only, no network."""
+    start = time.perf_counter()
+    wanted = {}
+    for path in book_sources():
+        relative = path.relative_to(BOOK if path.is_relative_to(BOOK) else ROOT)
+        wanted[BOOK_SOURCE / relative] = path
+    for old in [p for p in BOOK_SOURCE.rglob("*") if p.is_file()] if BOOK_SOURCE.exists() else []:
+        if old not in wanted:
+            old.unlink()
+    for target, source in wanted.items():
+        if not target.exists() or target.stat().st_mtime_ns != source.stat().st_mtime_ns:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    code = subprocess.call([python, "-m", "sphinx", "--builder", "html", "--quiet", "--fail-on-warning",
+                            "--keep-going", "--doctree-dir", str(BOOK_SOURCE.parent / "book-doctrees"),
+                            str(BOOK_SOURCE), str(SITE)], cwd=ROOT)
+    if code == 0:
+        size = sum(p.stat().st_size for p in SITE.rglob("*") if p.is_file())
+        print(f"Built {SITE.relative_to(ROOT)}/index.html in {time.perf_counter() - start:.0f} s "
+              f"({size / 1e6:.1f} MB); open it in a browser, or copy the folder anywhere: it needs no network.")
+    return code
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{lab,test,book,links,lock}")
     lab = commands.add_parser("lab", help="set up, then open the notebooks in JupyterLab")
     lab.add_argument("--headless", action="store_true",
                      help="no browser: execute every notebook and print a summary instead")
-    commands.add_parser("test", help="set up, then run unit tests and nbval over every notebook",
+    commands.add_parser("test", help="set up with the test tools, then run the tests and nbval over every notebook",
                         add_help=False)
+    commands.add_parser("book", help="set up, then build the series as a static website in build/book/")
+    links = commands.add_parser("links", help="print the Binder badge and link for a repository address")
+    links.add_argument("repository", metavar="OWNER/REPO", help="where the repository is public on GitHub")
+    links.add_argument("--ref", default="HEAD", help="branch, tag or commit to launch (default: HEAD)")
+    lock = commands.add_parser("lock", help="resolve pyproject.toml's pins again into requirements-lock.txt")
+    lock.add_argument("--upgrade", action="store_true",
+                      help="also move the packages that pyproject.toml does not pin to their newest versions")
     commands.add_parser("_execute")  # internal: runs inside .venv for `lab --headless`
+    install_here = commands.add_parser("_install")  # internal: Binder's postBuild, into the running Python
+    install_here.add_argument("profile", choices=sorted(PROFILES))
     args, rest = parser.parse_known_args()
     if args.command == "_execute":
         return execute_all()
     if rest and args.command != "test":
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
-    python = setup()
+    if args.command == "links":
+        try:
+            link, badge = binder_links(args.repository, args.ref)
+        except ValueError as error:
+            parser.error(str(error))
+        print(f"Binder badge (Markdown, for the README):\n{badge}\n\n"
+              f"Link (opens JupyterLab on {FIRST_NOTEBOOK}):\n{link}")
+        return 0
+    if args.command == "lock":
+        return write_lock(args.upgrade)
+    if args.command == "_install":
+        install(sys.executable, PROFILES[args.profile], Path(tempfile.gettempdir()) / "mnistnn-requirements.txt")
+        return 0
+    python = setup({"lab": "lab", "test": "test", "book": "book"}[args.command])
     env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
+    if args.command == "book":
+        return build_book(python)
     if args.command == "test":
         code = subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT, env=env)
         if code == 5:

@@ -1,9 +1,13 @@
-"""run.py, the README's commands: the headless run reports every notebook and fails when one fails."""
+"""run.py, the README's commands: the headless run reports every notebook and fails when one fails;
+the Binder links open notebook 01; the website takes every notebook."""
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("run", ROOT / "run.py")
@@ -35,3 +39,43 @@ def test_headless_run_with_no_notebooks_is_a_failure(tmp_path, monkeypatch, caps
     monkeypatch.setattr(run, "NOTEBOOKS", tmp_path)
     assert run.execute_all() == 1
     assert "0 of 0 notebooks" in capsys.readouterr().out
+
+
+def test_binder_link_opens_jupyterlab_on_the_first_notebook_of_the_series():
+    link, badge = run.binder_links("jdoe/mnistnn")
+    assert link.startswith("https://mybinder.org/v2/gh/jdoe/mnistnn/HEAD?urlpath=lab/tree/")
+    path = link.split("?urlpath=lab/tree/", 1)[1]
+    assert (ROOT / path).is_file() and ROOT / path == run.notebooks()[0]
+    assert badge == f"[![Launch the series on Binder](https://mybinder.org/badge_logo.svg)]({link})"
+    assert run.binder_links("jdoe/mnistnn", "v1.0")[0].startswith("https://mybinder.org/v2/gh/jdoe/mnistnn/v1.0?")
+
+
+@pytest.mark.parametrize("repository", ["mnistnn", "https://github.com/jdoe/mnistnn", "jdoe/mnistnn/extra", ""])
+def test_binder_link_refuses_what_is_not_owner_slash_repo(repository):
+    with pytest.raises(ValueError, match="OWNER/REPO"):
+        run.binder_links(repository)
+
+
+def test_links_command_prints_the_badge_without_setting_anything_up():
+    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "links", "jdoe/mnistnn"],
+                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert run.binder_links("jdoe/mnistnn")[1] in result.stdout
+    bad = subprocess.run([sys.executable, str(ROOT / "run.py"), "links", "mnistnn"],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert bad.returncode == 2 and "expected a GitHub repository as OWNER/REPO" in bad.stderr
+
+
+def test_book_takes_every_notebook_the_teacher_guide_and_the_labs_student_notebooks(tmp_path, monkeypatch):
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "exercises" / "solutions").mkdir(parents=True)
+    (tmp_path / "book").mkdir()
+    for name in ("notebooks/01_a.ipynb", "notebooks/02_b.ipynb", "notebooks/README.md", "notebooks/scratch.ipynb",
+                 "exercises/lab1.ipynb", "exercises/solutions/lab1.ipynb", "book/conf.py", "book/index.md"):
+        (tmp_path / name).write_text("{}")
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    monkeypatch.setattr(run, "NOTEBOOKS", tmp_path / "notebooks")
+    monkeypatch.setattr(run, "BOOK", tmp_path / "book")
+    names = {path.relative_to(tmp_path).as_posix() for path in run.book_sources()}
+    assert names == {"notebooks/01_a.ipynb", "notebooks/02_b.ipynb", "notebooks/README.md", "exercises/lab1.ipynb",
+                     "book/conf.py", "book/index.md", "docs/predictions.png"}
