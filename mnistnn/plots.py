@@ -274,7 +274,8 @@ def draw_network(n_hidden: int = 10, *, backward: bool = False) -> Figure:
             ha="center", fontsize=9)
     if backward:
         steps = ((8.8, 5.0, "$dZ_2 = (A_2 - Y)/m$, then $dW_2 = dZ_2 A_1^\\top$, $db_2$"),
-                 (5.0, 1.2, "$dZ_1 = (W_2^\\top dZ_2) \\odot \\mathrm{ReLU}'(Z_1)$, then $dW_1 = dZ_1 X^\\top$, $db_1$"))
+                 (5.0, 1.2, "$dZ_1 = (W_2^\\top dZ_2) \\odot \\mathrm{ReLU}'(Z_1)$, then "
+                            "$dW_1 = dZ_1 X^\\top$, $db_1$"))
         for x0, x1, text in steps:
             ax.add_patch(FancyArrowPatch((x0 - 0.2, -1.5), (x1 + 0.2, -1.5), arrowstyle="-|>", mutation_scale=14,
                                          color=VERMILLION, linewidth=1.5, linestyle="--"))

@@ -52,7 +52,7 @@ class TrainingError(RuntimeError):
 
 
 class DivergenceError(TrainingError, FloatingPointError):
-    """The loss stopped being finite: the steps overshot until the scores grew huge (a probability of exactly 0, or overflow)."""
+    """The loss stopped being finite: steps so large that a true class got probability 0, or a number overflowed."""
 
 
 class DeadNetworkError(TrainingError):

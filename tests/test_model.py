@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import random_problem
+from problems import random_problem
 
 import mnistnn
 from mnistnn import backward, cross_entropy, forward, init_params, one_hot, relu, relu_grad, softmax

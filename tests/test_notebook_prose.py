@@ -42,7 +42,8 @@ ELSEWHERE = {
            "0.24": "sqrt(0.94 * 0.06 / 10000), computed in the text", "60,000": "MNIST's training set",
            "1,000,000": "100 iterations x 10,000 images", "50,000": "5 epochs x 10,000 images",
            "21": "81.53 - 60.42 points, from the table", "3.7": "90.93 - 87.26 points, from the table",
-           "3.4": "94.37 - 90.93 points, from the table", "2.30": "ln 10, notebook 02", "500": "5 epochs x 100 steps", "32": "exercise 3's batch size"},
+           "3.4": "94.37 - 90.93 points, from the table", "2.30": "ln 10, notebook 02", "500": "5 epochs x 100 steps",
+           "32": "exercise 3's batch size"},
     "07": {"200,960": "784 x 256 + 256, derived in the text", "2,570": "256 x 10 + 10, derived in the text",
            "500": "notebook 04's iterations"},
 }

@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import random_problem
+from problems import random_problem
 
 import mnistnn
 import mnistnn.__main__

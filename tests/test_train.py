@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import random_problem
+from problems import random_problem
 
 import mnistnn
 from mnistnn import DivergenceError, gradient_descent, init_params, sgd
