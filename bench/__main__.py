@@ -254,7 +254,7 @@ def _notebooks() -> list[dict]:
         notebook = nbformat.read(path, as_version=4)
         notebook.cells.append(nbformat.v4.new_code_cell(MEMORY_CELL))
         nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}}).execute()
+                                resources={"metadata": {"path": str(path.parent)}}).execute(stderr=subprocess.DEVNULL)
         peak, now = map(float, notebook.cells[-1].outputs[0]["text"].split()[1:3])
         rows.append({"name": path.name, "seconds": seconds, "passed": result.returncode == 0, "peak_mb": peak,
                      "held_mb": now})
@@ -276,7 +276,8 @@ def main() -> int:
     print("\n".join(_machine()))
     print(f"configuration: {'QUICK (smoke test, not a measurement)' if args.quick else 'full'}\n", flush=True)
 
-    print(f"1. Full-batch gradient descent, {ORIGINAL}, on {config['images']:,} images, from the original's own "
+    print(f"1. Full-batch gradient descent, the original recipe (784-{ORIGINAL.n_hidden}-10, {ORIGINAL.scheme} init, "
+          f"learning rate {ORIGINAL.learning_rate:g}), on {config['images']:,} images, from the original's own "
           f"initial weights; ms per iteration: median of {config['timing_repeats']} runs of "
           f"{config['timing_iterations']} iterations; training accuracy after {config['iterations']} iterations")
     print("   layout F: the original's own X = data.T / 255 (column-major); layout C: a row-major copy of the same "
