@@ -197,7 +197,8 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     iterations = check_positive_int(iterations, "iterations")
     record_every = check_positive_int(record_every, "record_every")
-    X = np.ascontiguousarray(X)           # arranged once: a slice such as X[:, :41000] makes every product slow
+    if not (X.flags.c_contiguous or X.flags.f_contiguous):
+        X = np.ascontiguousarray(X)       # arranged once: a slice such as X[:, :41000] makes every product slow
     m = X.shape[1]
     last_good = params
     with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor:

@@ -159,3 +159,15 @@ def test_training_rejects_mismatched_data():
         sgd(params, X.T.copy(), y, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="y_val must hold labels in 0..9"):
         gradient_descent(params, X, y, X_val=X, y_val=y + 5)
+
+
+def test_gradient_descent_gives_the_same_params_whatever_the_memory_order_of_X(small_data):
+    X, y, _, _ = small_data
+    wide = np.zeros((784, 2 * X.shape[1]))
+    wide[:, ::2] = X                                   # X[:, ::2] of this is a strided view of the same numbers
+    params = original_params()
+    results = [gradient_descent(params, layout, y, learning_rate=0.1, iterations=3)[0]
+               for layout in (X, np.asfortranarray(X), wide[:, ::2])]
+    for other in results[1:]:
+        for key in params:
+            np.testing.assert_allclose(other[key], results[0][key], rtol=1e-10, atol=1e-12)
