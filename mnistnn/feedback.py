@@ -36,7 +36,7 @@ from .model import backward, cross_entropy, forward, init_params, one_hot, relu,
 
 __all__ = [
     "UNDEFINED", "Feedback", "check_accuracy", "check_backward", "check_confusion_matrix", "check_cross_entropy",
-    "check_dataset", "check_distribution", "check_forward", "check_gradient_descent", "check_gradient_errors",
+    "check_dataset", "check_forward", "check_gradient_descent", "check_gradient_errors",
     "check_hidden_gradient", "check_layer1_gradients", "check_layer2_gradients", "check_mean_probability",
     "check_minibatches",
     "check_momentum_step", "check_numerical_gradient", "check_one_hot", "check_output_gradient",
@@ -1115,19 +1115,6 @@ def check_gradient_errors(errors: object, *, tolerance: float = 1e-6, backward_f
                                f"above {tolerance:g}, your backward and the numerical gradient disagree on d{key}",
                                "gradcheck")
     return _run("gradient errors", "gradcheck", body)
-
-
-def check_distribution(name: str, value: object, n_classes: int = 10) -> Feedback:
-    """Check probabilities over ``n_classes`` classes: float array of shape (n_classes,), >= 0, summing to 1."""
-    def body():
-        _unfilled(name, value)
-        if not isinstance(value, np.ndarray) or value.shape != (n_classes,) or value.dtype.kind != "f":
-            raise _Mistake("wrong_shape", f"{name} is {_describe(value)}; one probability per class, shape "
-                           f"({n_classes},), is expected: average over the examples (axis=1)", "forward")
-        if value.min() < 0 or not np.isclose(value.sum(), 1.0):
-            raise _Mistake("not_probabilities", f"{name} sums to {value.sum():.4g} (minimum {value.min():.4g}): "
-                           "probabilities are >= 0 and sum to 1", "softmax")
-    return _run(name, "forward", body)
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,6 +4,8 @@ The mutation suite below is a list of wrong implementations, as students write t
 its check with the expected ``mistake`` and a message that says what is wrong and where to read.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -506,14 +508,7 @@ def _defined_with(source, **names):
     return namespace[name]
 
 
-FORWARD_SOURCE = '''
-def forward(params, X):
-    Z1 = params["W1"] @ X + params["b1"]
-    A1 = relu(Z1)
-    Z2 = params["W2"] @ A1 + params["b2"]
-    A2 = softmax(Z2)
-    return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
-'''
+FORWARD_SOURCE = inspect.getsource(forward)      # the correct forward at the top of this file
 HIDDEN_SOURCE = '''
 def hidden_gradient(params, cache, dZ2):
     return (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])
