@@ -134,7 +134,7 @@ def one_hot(y: np.ndarray, n_classes: int = 10, dtype: type = np.float64) -> np.
     return Y
 
 
-def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -> float:
+def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False, check: bool = True) -> float:
     """Mean cross-entropy of the predictions against the true labels.
 
     Parameters
@@ -146,6 +146,9 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -
     from_logits : bool
         ``True`` when the first argument holds scores (logits): the loss is then computed through
         :func:`log_softmax`, exact and finite for any finite scores (e.g. +-1e4).
+    check : bool
+        Check the arguments first; the training functions, whose data is checked once, pass ``check=False``
+        (a NaN in ``A2`` then gives a NaN loss instead of an error).
 
     Returns
     -------
@@ -155,6 +158,18 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -
         probability exactly 0 (its exp() underflowed, a score gap of more than about 745 in float64
         or 100 in float32): that only happens once training has diverged.
     """
+    if check:
+        check_cross_entropy_input(A2, y, from_logits=from_logits)
+    columns = np.arange(y.shape[0])
+    if from_logits:
+        return float(-log_softmax(A2)[y, columns].mean())
+    p_true = A2[y, columns]                               # (m,)  probability given to the true class
+    with np.errstate(divide="ignore"):                    # log(0) = inf is reported, not warned about
+        return float(-np.log(p_true).mean())
+
+
+def check_cross_entropy_input(A2: np.ndarray, y: np.ndarray, *, from_logits: bool) -> None:
+    """Check that A2 is a finite (k, m) float array, of probabilities unless from_logits, and y its m labels."""
     A2 = check_array(A2, "A2", "(k, m)")
     if A2.ndim != 2 or A2.dtype.kind != "f" or A2.shape[1] == 0:
         raise ValueError(f"A2 must be a non-empty 2-D float array of shape (k, m); got {describe(A2)}")
@@ -163,15 +178,9 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ValueError("A2 contains NaN or infinite values: the network's output is not a probability "
                          "(training diverged?)")
-    columns = np.arange(y.shape[0])
-    if from_logits:
-        return float(-log_softmax(A2)[y, columns].mean())
-    if low < 0 or high > 1:
+    if not from_logits and (low < 0 or high > 1):
         raise ValueError(f"A2 must hold probabilities in [0, 1]; got values from {low:g} to {high:g}. Scores "
                          "(logits) such as Z2? Pass from_logits=True, or apply softmax first")
-    p_true = A2[y, columns]                               # (m,)  probability given to the true class
-    with np.errstate(divide="ignore"):                    # log(0) = inf is reported, not warned about
-        return float(-np.log(p_true).mean())
 
 
 def forward(params: Params, X: np.ndarray, *, check: bool = True) -> tuple[np.ndarray, Cache]:
@@ -233,7 +242,7 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, chec
     dW2 = dZ2 @ cache["A1"].T                              # (k, h)
     db2 = dZ2.sum(axis=1, keepdims=True)                   # (k, 1)  one bias per output unit
     dZ1 = (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])  # (h, m)  ReLU' of the PRE-activation
-    dW1 = (X @ dZ1.T).T                                    # (h, n_in)  = dZ1 @ X.T, in the order BLAS runs faster
+    dW1 = dZ1 @ X.T                                        # (h, n_in)
     db1 = dZ1.sum(axis=1, keepdims=True)                   # (h, 1)
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 

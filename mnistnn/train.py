@@ -102,7 +102,7 @@ class _Monitor:
 
     def loss(self, A2: np.ndarray, y: np.ndarray, where: str, last_good: Params) -> float:
         """The loss of a forward pass; raises DivergenceError when it is not finite."""
-        loss = cross_entropy(A2, y) if np.isfinite(A2).all() else math.inf
+        loss = cross_entropy(A2, y, check=False)   # NaN or inf once a column of A2 is NaN or a true class gets 0
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"the loss became non-finite at {where} with learning_rate={self.learning_rate:g}: the steps "
@@ -131,7 +131,7 @@ class _Monitor:
         row = {x_name: x, **metrics}
         if self.X_val is not None:
             A2_val, _ = forward(params, self.X_val, check=False)
-            row.update(val_loss=cross_entropy(A2_val, self.y_val),
+            row.update(val_loss=cross_entropy(A2_val, self.y_val, check=False),
                        val_accuracy=accuracy(self.y_val, A2_val.argmax(axis=0)))
         for key, value in row.items():
             self.history.setdefault(key, []).append(value)
@@ -197,8 +197,7 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     iterations = check_positive_int(iterations, "iterations")
     record_every = check_positive_int(record_every, "record_every")
-    if not (X.flags.c_contiguous or X.flags.f_contiguous):
-        X = np.ascontiguousarray(X)       # arranged once: a slice such as X[:, :41000] makes every product slow
+    X = np.ascontiguousarray(X)   # arranged once, row-major, the order in which BLAS computes W1 @ X fastest here
     m = X.shape[1]
     last_good = params
     with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor:
@@ -227,9 +226,9 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
     """Mini-batch stochastic gradient descent with momentum and learning-rate decay (notebook 06).
 
     Each epoch shuffles the examples, cuts them into batches of ``batch_size`` (the last one may be
-    smaller) and takes one step per batch (:func:`sgd_step`), with the momentum update Keras's ``SGD`` also
-    uses: ``V <- momentum * V - lr * dW``, then ``W <- W + V``. The learning rate of epoch e (counted
-    from 1) is ``learning_rate * lr_decay ** (e - 1)``.
+    smaller) and takes one step per batch (the arithmetic of :func:`sgd_step`, done in place), with the
+    momentum update Keras's ``SGD`` also uses: ``V <- momentum * V - lr * dW``, then ``W <- W + V``. The
+    learning rate of epoch e (counted from 1) is ``learning_rate * lr_decay ** (e - 1)``.
 
     Parameters
     ----------
@@ -281,30 +280,51 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
     if batch_size > m:
         raise ValueError(f"batch_size must be at most the number of training examples ({m}); got {batch_size}")
     batches = math.ceil(m / batch_size)
-    X_rows = np.ascontiguousarray(X.T)              # (m, n_in): a batch is then a quick gather of whole rows
+    X_rows = np.ascontiguousarray(X.T)      # (m, n_in), no copy for load_dataset's X: a batch gathers whole rows
+    # The steps are taken in place (sgd_step's arithmetic, without a new array per step), in two buffers:
+    # params and last_good, the parameters before the step, kept for the error that stops a failed training.
+    params, last_good = {key: value.copy() for key, value in params.items()}, _empty_like(params)
     velocity = {key: np.zeros_like(value) for key, value in params.items()}
-    last_good = previous_epoch = params
+    previous_epoch = epoch_start = params
     with _Monitor(progress, epochs * batches, "batch", learning_rate, X_val, y_val) as monitor:
         for epoch in range(1, epochs + 1):
             lr = learning_rate * lr_decay ** (epoch - 1)
             order = rng.permutation(m)
-            loss_sum, correct, active, epoch_start = 0.0, 0, 0, params
+            loss_sum, correct, active = 0.0, 0, 0
+            previous_epoch, epoch_start = epoch_start, {key: value.copy() for key, value in params.items()}
             for batch in range(batches):
                 idx = order[batch * batch_size:(batch + 1) * batch_size]
                 X_batch, y_batch = X_rows[idx].T, y[idx]                     # (n_in, B), (B,)
                 A2, cache = forward(params, X_batch, check=False)
-                loss = monitor.loss(A2, y_batch, f"epoch {epoch}, batch {batch + 1}", last_good)
+                loss = monitor.loss(A2, y_batch, f"epoch {epoch}, batch {batch + 1}",
+                                    last_good if batch or epoch > 1 else params)
                 loss_sum, correct = loss_sum + loss * len(idx), correct + (A2.argmax(axis=0) == y_batch).sum()
                 active = active + (cache["A1"] > 0).sum(axis=1)                 # (h,) examples each unit was on
                 grads = backward(params, cache, X_batch, y_batch, check=False)
-                last_good, (params, velocity) = params, sgd_step(params, velocity, grads, learning_rate=lr,
-                                                                 momentum=momentum)
+                params, last_good = _sgd_step_in_place(params, velocity, grads, out=last_good, learning_rate=lr,
+                                                       momentum=momentum)
                 monitor.progress((epoch - 1) * batches + batch + 1, loss_sum / (batch * batch_size + len(idx)),
                                  f"epoch {epoch}/{epochs}")
             monitor.alive(active, m, f"epoch {epoch}", previous_epoch)
-            previous_epoch = epoch_start
             monitor.record("epoch", epoch, params, learning_rate=lr, loss=loss_sum / m, accuracy=float(correct) / m)
     return params, monitor.history
+
+
+def _empty_like(params: Params) -> Params:
+    return {key: np.empty_like(value) for key, value in params.items()}
+
+
+def _sgd_step_in_place(params: Params, velocity: Params, grads: Params, *, out: Params, learning_rate: float,
+                       momentum: float) -> tuple[Params, Params]:
+    """:func:`sgd_step` with the same arithmetic, in place: velocity and grads are overwritten, the new params are
+    written into ``out``. Returns ``(out, params)``: the new params, and the old ones, still intact."""
+    for key in params:
+        V, dW = velocity[key], grads[key]
+        V *= momentum                             # momentum * V
+        dW *= learning_rate                       # learning_rate * dW
+        V -= dW                                   # V <- momentum * V - learning_rate * dW
+        np.add(params[key], V, out=out[key])      # W <- W + V
+    return out, params
 
 
 def sgd_step(params: Params, velocity: Params, grads: Params, *, learning_rate: float,

@@ -234,7 +234,8 @@ def test_load_dataset_keeps_the_test_set_apart_and_scales_every_split(mnist):
     assert data.X_train.shape == (784, 50_000) and data.X_val.shape == (784, 10_000)
     assert data.X_test.shape == (784, 10_000)
     for X in (data.X_train, data.X_val, data.X_test):
-        assert X.dtype == np.float32 and X.min() == 0.0 and X.max() == 1.0 and X.flags.c_contiguous
+        assert X.dtype == np.float32 and X.min() == 0.0 and X.max() == 1.0 and X.flags.f_contiguous
+        assert X[:, :100].flags.f_contiguous and X[:, :100].T.flags.c_contiguous   # no copy in sgd or a slice
     _, (x_test, y_test) = mnist
     np.testing.assert_array_equal(data.X_test, flatten_images(x_test) / np.float32(255))  # not shuffled
     np.testing.assert_array_equal(data.y_test, y_test)

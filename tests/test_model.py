@@ -158,6 +158,17 @@ def test_cross_entropy_is_inf_when_the_true_class_gets_probability_zero():
         assert cross_entropy(A2, np.array([1, 0])) == math.inf
 
 
+def test_cross_entropy_unchecked_gives_the_same_loss_and_a_nan_for_a_nan_column():
+    Z2 = np.random.default_rng(1).normal(size=(10, 20)) * 4
+    y = np.arange(20) % 10
+    assert cross_entropy(softmax(Z2), y, check=False) == cross_entropy(softmax(Z2), y)
+    assert cross_entropy(Z2, y, from_logits=True, check=False) == cross_entropy(Z2, y, from_logits=True)
+    Z2[:, 3] = np.nan                             # one diverged example: softmax makes its whole column NaN
+    assert math.isnan(cross_entropy(softmax(Z2), y, check=False))
+    with pytest.raises(ValueError, match="NaN"):
+        cross_entropy(softmax(Z2), y)
+
+
 # --- one_hot -----------------------------------------------------------------------------------
 def test_one_hot_of_a_batch_without_some_classes_still_has_ten_rows():
     y = np.array([3, 0, 3, 1])                       # no 9: Y.max() + 1 would give only 4 rows

@@ -32,7 +32,8 @@ ELSEWHERE = {
            "32": "the network of exercise 2"},
     "04": {"85%": "the original notebook's reported accuracy", "41,000": "the original's training rows",
            "42,000": "Kaggle's train.csv", "7,960": "the parameters, notebook 02", "1,000": "held out by the original",
-           "2.30": "ln 10, notebook 02", "10,000": "the validation images (load_dataset's default)"},
+           "2.30": "ln 10, notebook 02", "10,000": "the validation images (load_dataset's default)",
+           "16": "float64's 53-bit significand: 53 log10(2) = 15.95 decimal digits"},
     "05": {"41,000": "notebook 04's training images", "0.10": "notebook 04's learning rate (recipes.ORIGINAL)",
            "500": "notebook 04's iterations (recipes.ORIGINAL)", "28": "28x28 pixels", "51%": "an illustration",
            "0.4": "read off the colour bar of the weight-change figure", "0.75": "read off the weights' colour bar"},
@@ -43,7 +44,8 @@ ELSEWHERE = {
            "1,000,000": "100 iterations x 10,000 images", "50,000": "5 epochs x 10,000 images",
            "21": "81.53 - 60.42 points, from the table", "3.7": "90.93 - 87.26 points, from the table",
            "3.4": "94.37 - 90.93 points, from the table", "2.30": "ln 10, notebook 02", "500": "5 epochs x 100 steps",
-           "32": "exercise 3's batch size"},
+           "32": "exercise 3's batch size", "85%": "notebook 04's accuracy",
+           "14%": "100% - 86.05%, from the text", "11": "Proc. IEEE issue 86(11)"},
     "07": {"200,960": "784 x 256 + 256, derived in the text", "2,570": "256 x 10 + 10, derived in the text",
            "500": "notebook 04's iterations"},
 }
@@ -73,6 +75,8 @@ def outputs_and_code(path):
             continue
         code.append("".join(c["source"]))
         for o in c.get("outputs", []):
+            if o.get("name") == "stderr":       # progress bars: their percentages and rates are not results
+                continue
             out.append("".join(o.get("text", "")) + "".join(o.get("data", {}).get("text/plain", "")))
     return "\n".join(out), "\n".join(code)
 

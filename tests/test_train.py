@@ -171,3 +171,46 @@ def test_gradient_descent_gives_the_same_params_whatever_the_memory_order_of_X(s
     for other in results[1:]:
         for key in params:
             np.testing.assert_allclose(other[key], results[0][key], rtol=1e-10, atol=1e-12)
+
+
+def plain_sgd(params, X, y, *, rng, learning_rate, momentum, lr_decay, batch_size, epochs, stop_after=None):
+    """sgd written with the public forward, backward and sgd_step only; the params after stop_after steps too."""
+    velocity = {key: np.zeros_like(value) for key, value in params.items()}
+    steps, m = 0, X.shape[1]
+    for epoch in range(epochs):
+        order = rng.permutation(m)
+        for start in range(0, m, batch_size):
+            if steps == stop_after:
+                return params
+            idx = order[start:start + batch_size]
+            _, cache = mnistnn.forward(params, X[:, idx])
+            grads = mnistnn.backward(params, cache, X[:, idx], y[idx])
+            params, velocity = mnistnn.sgd_step(params, velocity, grads, momentum=momentum,
+                                                learning_rate=learning_rate * lr_decay ** epoch)
+            steps += 1
+    return params
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sgd_takes_exactly_the_steps_of_forward_backward_and_sgd_step(dtype):
+    params, X, y = random_problem(30, 8, 10, 70, seed=3)
+    params, X = {k: v.astype(dtype) for k, v in params.items()}, X.astype(dtype)
+    settings = {"learning_rate": 0.2, "momentum": 0.9, "lr_decay": 0.5, "batch_size": 16, "epochs": 3}
+    trained, _ = sgd(params, np.asfortranarray(X), y, rng=np.random.default_rng(5), **settings)
+    expected = plain_sgd(params, X, y, rng=np.random.default_rng(5), **settings)
+    for key in params:                               # the same arithmetic in the same order: equal to the last bit
+        np.testing.assert_array_equal(trained[key], expected[key])
+        assert trained[key].dtype == dtype
+
+
+def test_sgd_divergence_offers_exactly_the_params_before_the_failing_step(small_data):
+    X, y, _, _ = small_data
+    start = original_params()
+    settings = {"learning_rate": 20, "momentum": 0.5, "lr_decay": 1.0, "batch_size": 100, "epochs": 3}
+    with pytest.raises(DivergenceError) as caught:
+        sgd(start, X, y, rng=np.random.default_rng(0), **settings)
+    epoch, batch = (int(word.strip(",")) for word in caught.value.where.split()[1::2])
+    steps_done = (epoch - 1) * math.ceil(X.shape[1] / 100) + batch - 1      # the failing batch took no step
+    expected = plain_sgd(start, X, y, rng=np.random.default_rng(0), stop_after=steps_done - 1, **settings)
+    for key in start:
+        np.testing.assert_array_equal(caught.value.params[key], expected[key])
