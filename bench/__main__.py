@@ -54,7 +54,7 @@ def _original_layout(n_images: int):
 
 
 def _full_batch(config: dict) -> dict:
-    """ms per full-batch iteration (median of repeats) of one implementation on one layout and dtype.
+    """ms per full-batch iteration, in one run, of one implementation on one layout and dtype.
 
     With ``config["accuracy"]``, also the training accuracy after all of the original's iterations, from the
     original's own initial weights (its seeded np.random.rand draws) in every implementation.
@@ -85,15 +85,11 @@ def _full_batch(config: dict) -> dict:
     else:
         train = _jax_gradient_descent(start_params, X, Y)
 
-    def seconds_per_iteration() -> float:
-        start = time.perf_counter()
-        train(config["timing_iterations"])
-        return (time.perf_counter() - start) / config["timing_iterations"]
-
     if config["impl"] == "jax":
         train(1)                                                           # compile once, not timed
-    ms = statistics.median(seconds_per_iteration() for _ in range(config["timing_repeats"])) * 1000
-    result = {"ms_per_iteration": ms}
+    start = time.perf_counter()
+    train(config["timing_iterations"])
+    result = {"ms_per_iteration": (time.perf_counter() - start) / config["timing_iterations"] * 1000}
     if config.get("accuracy"):
         trained = {k: np.asarray(v) for k, v in train(config["iterations"]).items()}
         result["train_accuracy"] = float((mnistnn.predict(trained, np.ascontiguousarray(X)) == Y).mean())
@@ -279,21 +275,29 @@ def main() -> int:
     print(f"1. Full-batch gradient descent, the original recipe (784-{ORIGINAL.n_hidden}-10, {ORIGINAL.scheme} init, "
           f"learning rate {ORIGINAL.learning_rate:g}), on {config['images']:,} images, from the original's own "
           f"initial weights; ms per iteration: median of {config['timing_repeats']} runs of "
-          f"{config['timing_iterations']} iterations; training accuracy after {config['iterations']} iterations")
+          f"{config['timing_iterations']} iterations, each in a process of its own, the rows taking turns; training "
+          f"accuracy after {config['iterations']} iterations")
     print("   layout F: the original's own X = data.T / 255 (column-major); layout C: a row-major copy of the same "
           "numbers")
     print(f"   {'implementation':34} {'dtype':8} {'layout':6} {'ms/iteration':>12} {'train accuracy':>15}")
+    rows = (("original", "float64", "F", True), ("original", "float64", "C", False), ("mnistnn", "float64", "F", False),
+            ("mnistnn", "float64", "C", True), ("mnistnn", "float32", "F", False), ("mnistnn", "float32", "C", True),
+            ("jax", "float32", "C", False))
+    runs = {row[:3]: [] for row in rows}
+    for repeat in range(config["timing_repeats"]):     # in turn, so that the machine's drift touches every row alike
+        for impl, dtype, layout, accuracy in rows:
+            task = {**config, "impl": impl, "dtype": dtype, "layout": layout, "accuracy": accuracy and not repeat}
+            runs[impl, dtype, layout].append(_child("full_batch", task))
     full_batch = {}
-    for impl, dtype, layout, accuracy in (("original", "float64", "F", True), ("original", "float64", "C", False),
-                                          ("mnistnn", "float64", "F", False), ("mnistnn", "float64", "C", True),
-                                          ("mnistnn", "float32", "F", False), ("mnistnn", "float32", "C", True),
-                                          ("jax", "float32", "C", False)):
-        run = _child("full_batch", {**config, "impl": impl, "dtype": dtype, "layout": layout, "accuracy": accuracy})
-        full_batch[impl, dtype, layout] = run
+    for (impl, dtype, layout), results in runs.items():
+        run = full_batch[impl, dtype, layout] = {**results[0], "peak_mb": max(r["peak_mb"] for r in results),
+                                                 "ms_per_iteration": statistics.median(r["ms_per_iteration"]
+                                                                                       for r in results)}
         name = {"original": "original notebook (verbatim)", "mnistnn": "mnistnn.gradient_descent",
                 "jax": "pure JAX, jit-compiled step"}[impl]
         shown = f"{run['train_accuracy']:15.2%}" if "train_accuracy" in run else f"{'':15}"
-        print(f"   {name:34} {dtype:8} {layout:6} {run['ms_per_iteration']:12.1f} {shown}", flush=True)
+        spread = ", ".join(f"{r['ms_per_iteration']:.1f}" for r in results)
+        print(f"   {name:34} {dtype:8} {layout:6} {run['ms_per_iteration']:12.1f} {shown}  runs: {spread}", flush=True)
     for layout in ("F", "C"):
         base = full_batch["original", "float64", layout]["ms_per_iteration"]
         speed = {dtype: base / full_batch["mnistnn", dtype, layout]["ms_per_iteration"]

@@ -23,7 +23,7 @@ from ._checks import (
     check_rng,
 )
 from .metrics import accuracy
-from .model import Params, backward, cross_entropy, forward
+from .model import Params, backward, column_blocks, cross_entropy, forward
 
 History = dict[str, list[float]]
 """Training history: lists of equal length, e.g. ``{"iteration": [...], "loss": [...], ...}``."""
@@ -129,10 +129,13 @@ class _Monitor:
     def record(self, x_name: str, x: int, params: Params, **metrics: float) -> None:
         """Append one row to the history: x, the given metrics, and the validation scores of params."""
         row = {x_name: x, **metrics}
-        if self.X_val is not None:
-            A2_val, _ = forward(params, self.X_val, check=False)
-            row.update(val_loss=cross_entropy(A2_val, self.y_val, check=False),
-                       val_accuracy=accuracy(self.y_val, A2_val.argmax(axis=0)))
+        if self.X_val is not None:                     # scored in blocks of examples, to save memory
+            m_val, loss_sum, correct = self.X_val.shape[1], 0.0, 0
+            for block in column_blocks(m_val):
+                A2_val, y_block = forward(params, self.X_val[:, block], check=False)[0], self.y_val[block]
+                loss_sum += cross_entropy(A2_val, y_block, check=False) * len(y_block)
+                correct += int((A2_val.argmax(axis=0) == y_block).sum())
+            row.update(val_loss=loss_sum / m_val, val_accuracy=correct / m_val)
         for key, value in row.items():
             self.history.setdefault(key, []).append(value)
 

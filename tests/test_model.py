@@ -169,6 +169,13 @@ def test_cross_entropy_unchecked_gives_the_same_loss_and_a_nan_for_a_nan_column(
         cross_entropy(softmax(Z2), y)
 
 
+def test_predict_scores_in_blocks_and_gives_the_argmax_of_one_forward_pass():
+    params, X, _ = random_problem(30, 8, 10, 2_345, seed=2)      # two full blocks of 1,000 and a partial one
+    np.testing.assert_array_equal(mnistnn.predict(params, X), mnistnn.forward(params, X)[0].argmax(axis=0))
+    with pytest.raises(ValueError, match="X"):
+        mnistnn.predict(params, X[:20])                          # checked once, at the door
+
+
 # --- one_hot -----------------------------------------------------------------------------------
 def test_one_hot_of_a_batch_without_some_classes_still_has_ten_rows():
     y = np.array([3, 0, 3, 1])                       # no 9: Y.max() + 1 would give only 4 rows

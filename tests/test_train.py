@@ -214,3 +214,11 @@ def test_sgd_divergence_offers_exactly_the_params_before_the_failing_step(small_
     expected = plain_sgd(start, X, y, rng=np.random.default_rng(0), stop_after=steps_done - 1, **settings)
     for key in start:
         np.testing.assert_array_equal(caught.value.params[key], expected[key])
+
+
+def test_validation_scores_in_blocks_equal_one_forward_pass_over_all_examples():
+    params, X, y = random_problem(30, 8, 10, 2_345, seed=6)       # 2,345: two full blocks of 1,000 and a partial one
+    trained, history = sgd(params, X, y, rng=np.random.default_rng(0), batch_size=500, epochs=1, X_val=X, y_val=y)
+    A2, _ = mnistnn.forward(trained, X)
+    assert history["val_accuracy"] == [mnistnn.accuracy(y, A2.argmax(axis=0))]
+    assert history["val_loss"] == [pytest.approx(mnistnn.cross_entropy(A2, y), rel=1e-12)]
