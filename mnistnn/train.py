@@ -200,7 +200,7 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     iterations = check_positive_int(iterations, "iterations")
     record_every = check_positive_int(record_every, "record_every")
-    X = np.ascontiguousarray(X)   # arranged once, row-major, the order in which BLAS computes W1 @ X fastest here
+    X = np.ascontiguousarray(X)   # arranged once, row-major: the order in which OpenBLAS computed W1 @ X fastest
     m = X.shape[1]
     last_good = params
     with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor:
@@ -286,7 +286,7 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
     X_rows = np.ascontiguousarray(X.T)      # (m, n_in), no copy for load_dataset's X: a batch gathers whole rows
     # The steps are taken in place (sgd_step's arithmetic, without a new array per step), in two buffers:
     # params and last_good, the parameters before the step, kept for the error that stops a failed training.
-    params, last_good = {key: value.copy() for key, value in params.items()}, _empty_like(params)
+    params, last_good = _copy(params), _copy(params)
     velocity = {key: np.zeros_like(value) for key, value in params.items()}
     previous_epoch = epoch_start = params
     with _Monitor(progress, epochs * batches, "batch", learning_rate, X_val, y_val) as monitor:
@@ -294,13 +294,12 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
             lr = learning_rate * lr_decay ** (epoch - 1)
             order = rng.permutation(m)
             loss_sum, correct, active = 0.0, 0, 0
-            previous_epoch, epoch_start = epoch_start, {key: value.copy() for key, value in params.items()}
+            previous_epoch, epoch_start = epoch_start, _copy(params)
             for batch in range(batches):
                 idx = order[batch * batch_size:(batch + 1) * batch_size]
                 X_batch, y_batch = X_rows[idx].T, y[idx]                     # (n_in, B), (B,)
                 A2, cache = forward(params, X_batch, check=False)
-                loss = monitor.loss(A2, y_batch, f"epoch {epoch}, batch {batch + 1}",
-                                    last_good if batch or epoch > 1 else params)
+                loss = monitor.loss(A2, y_batch, f"epoch {epoch}, batch {batch + 1}", last_good)
                 loss_sum, correct = loss_sum + loss * len(idx), correct + (A2.argmax(axis=0) == y_batch).sum()
                 active = active + (cache["A1"] > 0).sum(axis=1)                 # (h,) examples each unit was on
                 grads = backward(params, cache, X_batch, y_batch, check=False)
@@ -313,8 +312,8 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
     return params, monitor.history
 
 
-def _empty_like(params: Params) -> Params:
-    return {key: np.empty_like(value) for key, value in params.items()}
+def _copy(params: Params) -> Params:
+    return {key: value.copy() for key, value in params.items()}
 
 
 def _sgd_step_in_place(params: Params, velocity: Params, grads: Params, *, out: Params, learning_rate: float,

@@ -222,3 +222,12 @@ def test_validation_scores_in_blocks_equal_one_forward_pass_over_all_examples():
     A2, _ = mnistnn.forward(trained, X)
     assert history["val_accuracy"] == [mnistnn.accuracy(y, A2.argmax(axis=0))]
     assert history["val_loss"] == [pytest.approx(mnistnn.cross_entropy(A2, y), rel=1e-12)]
+
+
+def test_sgd_failing_at_its_first_batch_offers_the_initial_params():
+    params, X, y = random_problem(30, 8, 10, 40, seed=1)
+    huge = {**params, "W2": params["W2"] * 1e6}        # score gaps of millions: true classes get probability 0
+    with pytest.raises(DivergenceError, match="epoch 1, batch 1 ") as caught:
+        sgd(huge, X, y, rng=np.random.default_rng(0), batch_size=10, epochs=1)
+    for key in params:
+        np.testing.assert_array_equal(caught.value.params[key], huge[key])
