@@ -260,7 +260,7 @@ def _notebooks() -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny configuration: checks that the benchmark runs")
-    parser.add_argument("--skip-notebooks", action="store_true", help="leave out section 3 (about 3 minutes)")
+    parser.add_argument("--skip-notebooks", action="store_true", help="leave out section 3 (about 5 minutes)")
     parser.add_argument("--task", choices=TASKS, help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
