@@ -193,7 +193,7 @@ TASKS = {"full_batch": _full_batch, "mnistnn_sgd": _mnistnn_sgd, "keras_sgd": _k
 
 
 def _child(task: str, config: dict) -> dict:
-    """Run one task in a fresh Python process; return its result and its peak memory in MB."""
+    """Run one task in a fresh Python process; return its result and its peak memory in MiB."""
     command = [sys.executable, "-m", "bench", "--task", task, "--config", json.dumps(config)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     output = process.stdout.read()
@@ -328,17 +328,17 @@ def main() -> int:
               "still holds at the end")
         for row in rows:
             print(f"   {row['name']:36} {row['seconds']:6.1f} s  {'passed' if row['passed'] else 'FAILED'}  "
-                  f"peak {row['peak_mb']:5.0f} MB, holds {row['held_mb']:5.0f} MB")
+                  f"peak {row['peak_mb']:5.0f} MiB, holds {row['held_mb']:5.0f} MiB")
         print(f"   total {sum(r['seconds'] for r in rows):.1f} s; slowest {max(r['seconds'] for r in rows):.1f} s; "
-              f"largest kernel peak {max(r['peak_mb'] for r in rows):.0f} MB; all seven kernels left running hold "
-              f"{sum(r['held_mb'] for r in rows):.0f} MB\n")
+              f"largest kernel peak {max(r['peak_mb'] for r in rows):.0f} MiB; all seven kernels left running hold "
+              f"{sum(r['held_mb'] for r in rows):.0f} MiB\n")
 
-    print("4. Peak memory (max RSS) of each training run, in its own process")
+    print("4. Peak memory (max RSS) of the process of each training run above, its data preparation included")
     for (impl, dtype, layout), run in full_batch.items():
-        print(f"   {'full batch: ' + impl + ' ' + dtype + ' ' + layout:40} {run['peak_mb']:8.0f} MB")
+        print(f"   {'full batch: ' + impl + ' ' + dtype + ' ' + layout:40} {run['peak_mb']:8.0f} MiB")
     for name, run in (("mnistnn sgd (float64)", numpy_run), ("mnistnn sgd (float32)", numpy32_run),
                       ("Keras sgd", keras_run)):
-        print(f"   {name:40} {run['peak_mb']:8.0f} MB")
+        print(f"   {name:40} {run['peak_mb']:8.0f} MiB")
     return 0
 
 

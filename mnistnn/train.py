@@ -102,7 +102,10 @@ class _Monitor:
 
     def loss(self, A2: np.ndarray, y: np.ndarray, where: str, last_good: Params) -> float:
         """The loss of a forward pass; raises DivergenceError when it is not finite."""
-        loss = cross_entropy(A2, y, check=False)   # NaN or inf once a column of A2 is NaN or a true class gets 0
+        return self.finite(cross_entropy(A2, y, check=False), where, last_good)  # NaN/inf: a NaN column, a 0
+
+    def finite(self, loss: float, where: str, last_good: Params) -> float:
+        """The loss, if finite; otherwise raises DivergenceError."""
         if not math.isfinite(loss):
             raise DivergenceError(
                 f"the loss became non-finite at {where} with learning_rate={self.learning_rate:g}: the steps "
@@ -126,16 +129,21 @@ class _Monitor:
                 f"{_safer_rate(self.learning_rate)}. Earlier parameters are in this error's .params attribute.",
                 where=where, params=last_good, history=self.history)
 
-    def record(self, x_name: str, x: int, params: Params, **metrics: float) -> None:
-        """Append one row to the history: x, the given metrics, and the validation scores of params."""
-        row = {x_name: x, **metrics}
+    def record(self, x_name: str, x: int, params: Params, last_good: Params, **metrics: float) -> None:
+        """Append one row to the history: x, the given metrics, and the validation scores of params.
+
+        Raises DivergenceError when params or their validation loss are not finite (a last step that diverged).
+        """
+        where, row = f"{x_name} {x}", {x_name: x, **metrics}
+        if not all(np.isfinite(value).all() for value in params.values()):
+            self.finite(math.nan, where, last_good)
         if self.X_val is not None:                     # scored in blocks of examples, to save memory
             m_val, loss_sum, correct = self.X_val.shape[1], 0.0, 0
             for block in column_blocks(m_val):
                 A2_val, y_block = forward(params, self.X_val[:, block], check=False)[0], self.y_val[block]
                 loss_sum += cross_entropy(A2_val, y_block, check=False) * len(y_block)
                 correct += int((A2_val.argmax(axis=0) == y_block).sum())
-            row.update(val_loss=loss_sum / m_val, val_accuracy=correct / m_val)
+            row.update(val_loss=self.finite(loss_sum / m_val, where, last_good), val_accuracy=correct / m_val)
         for key, value in row.items():
             self.history.setdefault(key, []).append(value)
 
@@ -164,7 +172,9 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     params : dict
         Initial parameters, e.g. from :func:`mnistnn.init_params`; not modified.
     X : ndarray of shape (n_in, m)
-        Training inputs scaled to [0, 1], one column per example.
+        Training inputs scaled to [0, 1], one column per example. Arranged row-major once at the start: a
+        column-major X, such as :func:`mnistnn.load_dataset`'s, is copied (314 MB for 50,000 images in float64),
+        and every product ``W1 @ X`` then runs about 25% faster.
     y : ndarray of shape (m,)
         Training labels.
     learning_rate : float
@@ -209,7 +219,7 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
             loss = monitor.loss(A2, y, f"iteration {t}", last_good)
             monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {t}", last_good)
             if t % record_every == 0:
-                monitor.record("iteration", t, params, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
+                monitor.record("iteration", t, params, last_good, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
             if t > 0:
                 monitor.progress(t, loss)
             grads = backward(params, cache, X, y, check=False)
@@ -217,7 +227,8 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
         A2, cache = forward(params, X, check=False)                  # the trained parameters, scored too
         loss = monitor.loss(A2, y, f"iteration {iterations}", last_good)
         monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {iterations}", last_good)
-        monitor.record("iteration", iterations, params, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
+        monitor.record("iteration", iterations, params, last_good, loss=loss,
+                       accuracy=accuracy(y, A2.argmax(axis=0)))
         monitor.progress(iterations, loss)
     return params, monitor.history
 
@@ -286,15 +297,15 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
     X_rows = np.ascontiguousarray(X.T)      # (m, n_in), no copy for load_dataset's X: a batch gathers whole rows
     # The steps are taken in place (sgd_step's arithmetic, without a new array per step), in two buffers:
     # params and last_good, the parameters before the step, kept for the error that stops a failed training.
-    params, last_good = _copy(params), _copy(params)
+    # In the type the arithmetic gives (float32 params on float64 X: float64), as sgd_step's results would be.
+    params, last_good, epoch_start = _copy(params, X.dtype), _copy(params, X.dtype), _copy(params, X.dtype)
     velocity = {key: np.zeros_like(value) for key, value in params.items()}
-    previous_epoch = epoch_start = params
     with _Monitor(progress, epochs * batches, "batch", learning_rate, X_val, y_val) as monitor:
         for epoch in range(1, epochs + 1):
             lr = learning_rate * lr_decay ** (epoch - 1)
             order = rng.permutation(m)
             loss_sum, correct, active = 0.0, 0, 0
-            previous_epoch, epoch_start = epoch_start, _copy(params)
+            previous_epoch, epoch_start = epoch_start, _copy(params, X.dtype)
             for batch in range(batches):
                 idx = order[batch * batch_size:(batch + 1) * batch_size]
                 X_batch, y_batch = X_rows[idx].T, y[idx]                     # (n_in, B), (B,)
@@ -308,12 +319,14 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
                 monitor.progress((epoch - 1) * batches + batch + 1, loss_sum / (batch * batch_size + len(idx)),
                                  f"epoch {epoch}/{epochs}")
             monitor.alive(active, m, f"epoch {epoch}", previous_epoch)
-            monitor.record("epoch", epoch, params, learning_rate=lr, loss=loss_sum / m, accuracy=float(correct) / m)
+            monitor.record("epoch", epoch, params, last_good, learning_rate=lr, loss=loss_sum / m,
+                           accuracy=float(correct) / m)
     return params, monitor.history
 
 
-def _copy(params: Params) -> Params:
-    return {key: value.copy() for key, value in params.items()}
+def _copy(params: Params, dtype: np.dtype) -> Params:
+    """A copy of params, each in the type its arithmetic with data of this dtype gives."""
+    return {key: value.astype(np.result_type(value, dtype)) for key, value in params.items()}
 
 
 def _sgd_step_in_place(params: Params, velocity: Params, grads: Params, *, out: Params, learning_rate: float,

@@ -19,4 +19,4 @@ def test_bench_quick_prints_all_four_sections():
     for row in (r"original notebook \(verbatim\) +float64 +F ", r"mnistnn\.gradient_descent +float32 +C ",
                 r"pure JAX, jit-compiled step +float32 +C "):
         assert re.search(row, out), row                                 # every line names its layout and dtype
-    assert "the original's speed in float64" in out and "ratio mnistnn / Keras" in out and out.count(" MB") == 10
+    assert "the original's speed in float64" in out and "ratio mnistnn / Keras" in out and out.count(" MiB") == 10

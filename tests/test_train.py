@@ -191,16 +191,17 @@ def plain_sgd(params, X, y, *, rng, learning_rate, momentum, lr_decay, batch_siz
     return params
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_sgd_takes_exactly_the_steps_of_forward_backward_and_sgd_step(dtype):
+@pytest.mark.parametrize("dtype, data_dtype", [(np.float64, np.float64), (np.float32, np.float32),
+                                               (np.float32, np.float64)])
+def test_sgd_takes_exactly_the_steps_of_forward_backward_and_sgd_step(dtype, data_dtype):
     params, X, y = random_problem(30, 8, 10, 70, seed=3)
-    params, X = {k: v.astype(dtype) for k, v in params.items()}, X.astype(dtype)
+    params, X = {k: v.astype(dtype) for k, v in params.items()}, X.astype(data_dtype)
     settings = {"learning_rate": 0.2, "momentum": 0.9, "lr_decay": 0.5, "batch_size": 16, "epochs": 3}
     trained, _ = sgd(params, np.asfortranarray(X), y, rng=np.random.default_rng(5), **settings)
     expected = plain_sgd(params, X, y, rng=np.random.default_rng(5), **settings)
     for key in params:                               # the same arithmetic in the same order: equal to the last bit
         np.testing.assert_array_equal(trained[key], expected[key])
-        assert trained[key].dtype == dtype
+        assert trained[key].dtype == expected[key].dtype == np.result_type(dtype, data_dtype)
 
 
 def test_sgd_divergence_offers_exactly_the_params_before_the_failing_step(small_data):
@@ -231,3 +232,23 @@ def test_sgd_failing_at_its_first_batch_offers_the_initial_params():
         sgd(huge, X, y, rng=np.random.default_rng(0), batch_size=10, epochs=1)
     for key in params:
         np.testing.assert_array_equal(caught.value.params[key], huge[key])
+
+
+def test_sgd_dead_in_its_first_epoch_offers_the_initial_params():
+    params, X, y = random_problem(20, 4, 10, 40, scheme="he", seed=2)
+    dead = {**params, "b1": np.full_like(params["b1"], -100.0)}     # every unit off for every input
+    with pytest.raises(mnistnn.DeadNetworkError, match="at epoch 1,") as caught:
+        sgd(dead, X, y, rng=np.random.default_rng(0), batch_size=8, epochs=2)    # 5 batches, 5 steps
+    for key in params:
+        np.testing.assert_array_equal(caught.value.params[key], dead[key])
+
+
+def test_a_last_step_that_diverges_is_caught_when_scoring_the_result():
+    params, X, y = random_problem(30, 8, 10, 40, seed=3)
+    for train, where in ((lambda **kw: sgd(params, X, y, rng=np.random.default_rng(0), batch_size=40, epochs=1,
+                                            **kw), "epoch 1"),
+                         (lambda **kw: gradient_descent(params, X, y, iterations=1, **kw), "iteration 1")):
+        with pytest.raises(DivergenceError, match=f"non-finite at {where} with learning_rate=10000") as caught:
+            train(learning_rate=1e4, X_val=X, y_val=(y + 1) % 10)    # one huge step: confidently wrong on these
+        for key in params:                                            # the parameters before that step
+            np.testing.assert_array_equal(caught.value.params[key], params[key])
