@@ -357,6 +357,17 @@ def _copy(value: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {key: array.copy() for key, array in value.items()}
 
 
+def _call_untouched(name: str, fn: Any, inputs: dict[str, Any], *more: Any, section: str, shapes: str = "",
+                    **kwargs: Any) -> Any:
+    """:func:`_call` on copies of the named inputs (arrays or dicts of them, passed first, in order), then
+    :func:`_unchanged` on each: the learner's function must leave its arguments as they were."""
+    copies = {key: _copy(value) if isinstance(value, dict) else value.copy() for key, value in inputs.items()}
+    result = _call(name, fn, *copies.values(), *more, shapes=shapes, **kwargs)
+    for key, value in inputs.items():
+        _unchanged(key, value, copies[key], section=section)
+    return result
+
+
 def _problem(n_in: int, n_hidden: int, n_out: int, m: int, seed: int, *, zero_column: bool = False):
     """Random params (He init, biases jittered), inputs in [0, 1), labels, and the reference forward pass."""
     rng = np.random.default_rng(seed)
@@ -444,16 +455,13 @@ def check_split(split: Callable) -> Feedback:
         x = np.zeros((n, 28, 28), dtype=np.uint8)
         x[:, 0, 0], x[:, 0, 1] = np.arange(n) // 256, np.arange(n) % 256   # each image carries its index
         y = (np.arange(n) % 10).astype(np.int64)
-        x_in, y_in = x.copy(), y.copy()
-        shapes = "x (300, 28, 28), y (300,), val_size=60"
-        result = _call("split", split, x_in, y_in, val_size=val_size, rng=np.random.default_rng(0), shapes=shapes)
+        result = _call_untouched("split", split, {"x": x, "y": y}, val_size=val_size, rng=np.random.default_rng(0),
+                                 section="split", shapes="x (300, 28, 28), y (300,), val_size=60")
         try:
             (x_train, y_train), (x_val, y_val) = result
         except (TypeError, ValueError):
             raise _Mistake("wrong_type", f"split returned {_describe(result)}; return "
                            "(x_train, y_train), (x_val, y_val)") from None
-        _unchanged("x", x, x_in, section="split")
-        _unchanged("y", y, y_in, section="split")
         train, val = _split_ids(x_train, "x_train"), _split_ids(x_val, "x_val")
         if len(x_val) != val_size or len(x_train) != n - val_size:
             raise _Mistake("wrong_sizes", f"with 300 examples and val_size=60, expected 240 training and 60 "
@@ -534,9 +542,7 @@ def check_relu(relu_fn: Callable) -> Feedback:
         rng = np.random.default_rng(21)
         for Z in (rng.normal(size=(4, 6)), np.array([[-2.0, 0.0, 3.0]]), rng.normal(size=(3, 5)).astype(np.float32)):
             Z[0, 0] = 0.0
-            Z_in = Z.copy()
-            got = _call("relu", relu_fn, Z_in, shapes=f"Z of shape {Z.shape}")
-            _unchanged("Z", Z, Z_in, section="relu")
+            got = _call_untouched("relu", relu_fn, {"Z": Z}, section="relu", shapes=f"Z of shape {Z.shape}")
             _compare("relu(Z)", got, relu(Z), [
                 ("derivative_instead", "you return ReLU's derivative (0s and 1s), not ReLU itself: max(Z, 0)",
                  relu_grad(Z)),
@@ -564,9 +570,8 @@ def check_relu_grad(relu_grad_fn: Callable) -> Feedback:
         rng = np.random.default_rng(22)
         for Z in (rng.normal(size=(4, 6)), rng.normal(size=(3, 5)).astype(np.float32)):
             Z[0, :2] = 0.0
-            Z_in = Z.copy()
-            got = _call("relu_grad", relu_grad_fn, Z_in, shapes=f"Z of shape {Z.shape}")
-            _unchanged("Z", Z, Z_in, section="backward")
+            got = _call_untouched("relu_grad", relu_grad_fn, {"Z": Z}, section="backward",
+                                  shapes=f"Z of shape {Z.shape}")
             _compare("relu_grad(Z)", got, relu_grad(Z), [
                 ("relu_grad_wrong_at_zero", "wrong at Z = 0: you give 1 where Z == 0, but ReLU is flat for Z <= 0; "
                  "use Z > 0", (Z >= 0).astype(Z.dtype)),
@@ -612,10 +617,8 @@ def check_softmax(softmax_fn: Callable) -> Feedback:
              "(Z.max(axis=0, keepdims=True)), or the columns' results change",
              shifted_rows / shifted_rows.sum(axis=0, keepdims=True)),
         ]
-        Z_in = Z.copy()
-        _compare("softmax(Z)", _call("softmax", softmax_fn, Z_in, shapes="Z of shape (4, 6)"), softmax(Z), cases,
-                 inputs=(Z,), section="softmax")
-        _unchanged("Z", Z, Z_in, section="softmax")
+        got = _call_untouched("softmax", softmax_fn, {"Z": Z}, section="softmax", shapes="Z of shape (4, 6)")
+        _compare("softmax(Z)", got, softmax(Z), cases, inputs=(Z,), section="softmax")
         large = np.array([[1000.0, -1000.0, 5.0], [1001.0, -1002.0, 3.0], [999.0, -999.0, 4.0]])
         large[:, 1] -= 2000.0   # column 1 is far below the largest score: a global shift underflows it
         got = _call("softmax", softmax_fn, large.copy(), shapes="scores around +-1000")
@@ -654,11 +657,8 @@ def check_forward(forward_fn: Callable) -> Feedback:
     def body():
         params, X, _, cache = _problem(6, 5, 4, 7, seed=24)
         A2 = cache["A2"]
-        params_in, X_in = _copy(params), X.copy()
-        result = _call("forward", forward_fn, params_in, X_in,
-                       shapes="W1 (5, 6), b1 (5, 1), W2 (4, 5), b2 (4, 1), X (6, 7)")
-        _unchanged("params", params, params_in, section="forward")
-        _unchanged("X", X, X_in, section="forward")
+        result = _call_untouched("forward", forward_fn, {"params": params, "X": X}, section="forward",
+                                 shapes="W1 (5, 6), b1 (5, 1), W2 (4, 5), b2 (4, 1), X (6, 7)")
         if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
             raise _Mistake("wrong_type", f"forward returned {_describe(result)}; return A2, cache (a dict "
                            "with Z1, A1, Z2, A2)")
@@ -886,11 +886,8 @@ def check_hidden_gradient(hidden_gradient: Callable) -> Feedback:
         for n_hidden, seed in ((4, 34), (5, 35)):
             params, X, y, cache = _problem(6, n_hidden, 4, 7, seed=seed, zero_column=True)
             dZ2 = (cache["A2"] - one_hot(y, 4)) / y.size
-            params_in, cache_in = _copy(params), _copy(cache)
-            got = _call("hidden_gradient", hidden_gradient, params_in, cache_in, dZ2.copy(),
-                        shapes=f"W2 (4, {n_hidden}), Z1 ({n_hidden}, 7), dZ2 (4, 7)")
-            _unchanged("params", params, params_in, section="backward")
-            _unchanged("cache", cache, cache_in, section="backward")
+            got = _call_untouched("hidden_gradient", hidden_gradient, {"params": params, "cache": cache, "dZ2": dZ2},
+                                  section="backward", shapes=f"W2 (4, {n_hidden}), Z1 ({n_hidden}, 7), dZ2 (4, 7)")
             expected = (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])
             _compare("dZ1", got, expected, _hidden_candidates(params, cache, dZ2), section="backward")
     return _run("hidden_gradient", "backward", body, fn=hidden_gradient, helpers=("relu_grad",))
@@ -1008,11 +1005,9 @@ def check_backward(backward_fn: Callable) -> Feedback:
     def body():
         for shape, seed, zero in (((10, 10, 10, 10), 38, True), ((8, 6, 4, 9), 39, False)):
             params, X, y, cache = _problem(*shape, seed=seed, zero_column=zero)
-            params_in, cache_in, X_in = _copy(params), _copy(cache), X.copy()
-            grads = _call("backward", backward_fn, params_in, cache_in, X_in, y.copy(),
-                          shapes=f"W1 {params['W1'].shape}, W2 {params['W2'].shape}, X {X.shape}, y {y.shape}")
-            _unchanged("params", params, params_in, section="backward")
-            _unchanged("cache", cache, cache_in, section="backward")
+            grads = _call_untouched("backward", backward_fn, {"params": params, "cache": cache, "X": X, "y": y},
+                                    section="backward", shapes=f"W1 {params['W1'].shape}, W2 {params['W2'].shape}, "
+                                                               f"X {X.shape}, y {y.shape}")
             if isinstance(grads, dict) and not {"W1", "b1", "W2", "b2"} <= set(grads):
                 raise _Mistake("wrong_keys", f"backward returned a dict with keys {sorted(map(str, grads))}; the "
                                "keys must be those of params, W1, b1, W2, b2 (holding dW1, db1, dW2, db2): "
@@ -1191,10 +1186,8 @@ def check_update_params(update_params: Callable) -> Feedback:
     def body():
         params, X, y, cache = _problem(6, 5, 4, 7, seed=41)
         grads = backward(params, cache, X, y)
-        params_in, grads_in = _copy(params), _copy(grads)
-        new = _call("update_params", update_params, params_in, grads_in, 0.5, shapes="params, grads, learning_rate=0.5")
-        _unchanged("params", params, params_in, mistake="params_changed_in_place", section="descent")
-        _unchanged("grads", grads, grads_in, section="descent")
+        new = _call_untouched("update_params", update_params, {"params": params, "grads": grads}, 0.5,
+                              section="descent", shapes="params, grads, learning_rate=0.5")
         if not isinstance(new, dict) or set(new) != set(params):
             raise _Mistake("wrong_type", f"update_params returned {_describe(new)}; return a new dict with keys "
                            "W1, b1, W2, b2")
@@ -1265,8 +1258,6 @@ def check_gradient_descent(gradient_descent_fn: Callable) -> Feedback:
     """
     def body():
         params, X, y, _ = _problem(6, 5, 4, 20, seed=43)
-        params_in = _copy(params)
-
         def reference(iterations, learning_rate=0.5):
             p = params
             for _ in range(iterations):
@@ -1275,9 +1266,8 @@ def check_gradient_descent(gradient_descent_fn: Callable) -> Feedback:
                 p = {key: p[key] - learning_rate * grads[key] for key in p}
             return p
 
-        got = _call("gradient_descent", gradient_descent_fn, params_in, X.copy(), y.copy(), 0.5, 3,
-                    shapes="a 6-5-4 network, X (6, 20), learning_rate=0.5, iterations=3")
-        _unchanged("params", params, params_in, mistake="params_changed_in_place", section="descent")
+        got = _call_untouched("gradient_descent", gradient_descent_fn, {"params": params, "X": X, "y": y}, 0.5, 3,
+                              section="descent", shapes="a 6-5-4 network, X (6, 20), learning_rate=0.5, iterations=3")
         if isinstance(got, tuple) and got and isinstance(got[0], dict):
             got = got[0]          # (params, history) is fine too
         if not isinstance(got, dict) or not {"W1", "b1", "W2", "b2"} <= set(got):
@@ -1513,11 +1503,9 @@ def check_momentum_step(momentum_step: Callable) -> Feedback:
         plain = params
         got_params, got_velocity = params, velocity
         for step in range(3):
-            p_in, g_in, v_in = _copy(got_params), _copy(grads), _copy(got_velocity)
-            result = _call("momentum_step", momentum_step, p_in, g_in, v_in, lr, mu,
-                           shapes="params, grads, velocity, learning_rate=0.1, momentum=0.9")
-            _unchanged("params", got_params, p_in, mistake="params_changed_in_place", section="sgd")
-            _unchanged("velocity", got_velocity, v_in, section="sgd")
+            result = _call_untouched("momentum_step", momentum_step,
+                                     {"params": got_params, "grads": grads, "velocity": got_velocity}, lr, mu,
+                                     section="sgd", shapes="params, grads, velocity, learning_rate=0.1, momentum=0.9")
             if not (isinstance(result, tuple) and len(result) == 2 and all(isinstance(r, dict) for r in result)):
                 raise _Mistake("wrong_type", f"momentum_step returned {_describe(result)}; return (params, velocity)",
                                "sgd")

@@ -508,19 +508,9 @@ def _defined_with(source, **names):
     return namespace[name]
 
 
-FORWARD_SOURCE = inspect.getsource(forward)      # the correct forward at the top of this file
-HIDDEN_SOURCE = '''
-def hidden_gradient(params, cache, dZ2):
-    return (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])
-'''
-BACKWARD_SOURCE = '''
-def backward(params, cache, X, y):
-    dZ2 = output_gradient(cache["A2"], one_hot(y, params["W2"].shape[0]))
-    dW2, db2 = layer2_gradients(dZ2, cache["A1"])
-    dZ1 = hidden_gradient(params, cache, dZ2)
-    dW1, db1 = layer1_gradients(dZ1, X)
-    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-'''
+FORWARD_SOURCE = inspect.getsource(forward)      # the correct functions at the top of this file
+HIDDEN_SOURCE = inspect.getsource(hidden_gradient)
+BACKWARD_SOURCE = inspect.getsource(backward)
 HELPERS = {"relu": relu, "softmax": softmax, "relu_grad": relu_grad, "one_hot": one_hot,
            "output_gradient": output_gradient, "layer2_gradients": layer2_gradients,
            "hidden_gradient": hidden_gradient, "layer1_gradients": layer1_gradients}
