@@ -4,6 +4,7 @@
     python3 run.py lab               set up, then open the series in JupyterLab
     python3 run.py lab --headless    set up, then execute every notebook and print a summary
     python3 run.py test              set up with the test tools, then run the tests (nbval over every notebook too)
+    python3 run.py test --fast       the unit tests only, under a minute: what to run after every change
     python3 run.py book              set up, then build the series as a static website in build/book/
     python3 run.py links OWNER/REPO  print the Binder badge and link for the repository at that address
     python3 run.py lock              re-resolve requirements-lock.txt from the pins in pyproject.toml
@@ -45,6 +46,8 @@ BOOK = ROOT / "book"                    # the website's configuration and front 
 BOOK_SOURCE = ROOT / "build" / "book-src"   # what Sphinx reads: book/ plus the notebooks, copied
 SITE = ROOT / "build" / "book"          # the website (git-ignored)
 FIRST_NOTEBOOK = "notebooks/01_data_preparation.ipynb"
+# `test --fast`: the unit tiers only (pytest markers set in tests/conftest.py), under a minute.
+FAST_TIER = "not (slow or notebooks or browser or book or binder or grading)"
 # What each command installs: pyproject.toml's dependencies plus these extras (None: every extra).
 PROFILES: dict[str, tuple[str, ...] | None] = {"lab": ("notebooks",), "book": ("book",), "test": None}
 
@@ -236,7 +239,7 @@ def execute_all() -> int:
             # The kernel process's own log (not the cells' output) only holds start-up chatter here.
             client.execute(stderr=subprocess.DEVNULL)
             result = "ok"
-        except Exception as error:  # report every notebook, then fail at the end
+        except Exception as error:  # noqa: BLE001  report every notebook, then fail at the end
             failures += 1
             result = f"FAILED: {type(error).__name__}: {str(error).strip().splitlines()[-1][:200]}"
         print(f"{path.name:<40} {time.perf_counter() - start:8.1f}  {result}", flush=True)
@@ -245,12 +248,24 @@ def execute_all() -> int:
     return 1 if failures or not count else 0
 
 
+def valid_ref(ref: str) -> bool:
+    """Whether git would accept ref as a branch, tag or commit name (the rules of git check-ref-format)."""
+    return (bool(re.fullmatch(r"[A-Za-z0-9._/+-]+", ref)) and ".." not in ref and "//" not in ref
+            and not ref.startswith(("/", ".", "-")) and not ref.endswith(("/", ".", ".lock"))
+            and all(part and not part.startswith(".") for part in ref.split("/")))
+
+
 def binder_links(repository: str, ref: str = "HEAD") -> tuple[str, str]:
     """The Binder link that opens JupyterLab on notebook 01 of OWNER/REPO, and its badge in Markdown."""
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+", repository):
-        raise ValueError(f"expected a GitHub repository as OWNER/REPO (e.g. jdoe/mnistnn), got {repository!r}")
-    if not re.fullmatch(r"[A-Za-z0-9._/-]+", ref):
-        raise ValueError(f"expected a branch, tag or commit such as main or HEAD, got {ref!r}")
+    owner, _, name = repository.partition("/")
+    if not (re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}", owner)
+            and re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name) and name not in (".", "..")):
+        raise ValueError(f"expected a GitHub repository as OWNER/REPO (e.g. jdoe/mnistnn): an owner of letters, "
+                         f"digits and single dashes, a name of letters, digits, '.', '-' or '_' (not . or ..); "
+                         f"got {repository!r}")
+    if not valid_ref(ref):
+        raise ValueError(f"expected a branch, tag or commit such as main, v1.0 or HEAD (no '..', no leading or "
+                         f"trailing '/' or '.'), got {ref!r}")
     link = (f"https://mybinder.org/v2/gh/{repository}/{urllib.parse.quote(ref, safe='')}"
             f"?urlpath=lab/tree/{FIRST_NOTEBOOK}")
     return link, f"[![Launch the series on Binder](https://mybinder.org/badge_logo.svg)]({link})"
@@ -309,8 +324,6 @@ def main() -> int:
     install_here = commands.add_parser("_install")  # internal: Binder's postBuild, into the running Python
     install_here.add_argument("profile", choices=sorted(PROFILES))
     args, rest = parser.parse_known_args()
-    if args.command == "_execute":
-        return execute_all()
     if rest and args.command != "test":
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     if args.command == "links":
@@ -321,25 +334,40 @@ def main() -> int:
         print(f"Binder badge (Markdown, for the README):\n{badge}\n\n"
               f"Link (opens JupyterLab on {FIRST_NOTEBOOK}):\n{link}")
         return 0
+    return run_command(args, rest)
+
+
+def run_command(args: argparse.Namespace, rest: list[str]) -> int:
+    """The commands that need no parser any more: the internal ones, lock, and those that set up .venv first."""
+    if args.command == "_execute":
+        return execute_all()
     if args.command == "lock":
         return write_lock(args.upgrade)
     if args.command == "_install":
         install(sys.executable, PROFILES[args.profile], Path(tempfile.gettempdir()) / "mnistnn-requirements.txt")
         return 0
-    python = setup({"lab": "lab", "test": "test", "book": "book"}[args.command])
+    python = setup(args.command)
     env = {**os.environ, "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "jax")}
     if args.command == "book":
         return build_book(python)
     if args.command == "test":
-        code = subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT, env=env)
-        if code == 5:
-            print("pytest collected no tests: that is a failure, not a pass", file=sys.stderr)
-        return code
+        return run_tests(python, rest, env)
     if args.headless:
         return subprocess.call([python, __file__, "_execute"], cwd=ROOT, env=env)
     first = notebooks()[0].relative_to(ROOT) if notebooks() else NOTEBOOKS.relative_to(ROOT)
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # e.g. in a container
     return subprocess.call([python, "-m", "jupyterlab", *as_root, str(first)], cwd=ROOT, env=env)
+
+
+def run_tests(python: Path, rest: list[str], env: dict[str, str]) -> int:
+    """pytest with these arguments (--fast: the unit tiers only); exit code 5, no tests, is a failure."""
+    if "--fast" in rest:
+        index = rest.index("--fast")
+        rest = [*rest[:index], "-m", FAST_TIER, *rest[index + 1:]]
+    code = subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT, env=env)
+    if code == 5:
+        print("pytest collected no tests: that is a failure, not a pass", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

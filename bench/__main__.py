@@ -6,7 +6,8 @@ Prints, in one run:
    layout and in a row-major copy, float64 and float32;
 2. the time mini-batch training takes to reach 98.0% test accuracy, mnistnn.sgd against Keras (JAX);
 3. the wall time of every notebook under strict nbval, and the memory its kernel peaks at and holds at the end;
-4. the peak memory (max RSS) of each training run.
+4. the peak memory (max RSS) of each training run;
+5. what the argument checks cost a learner's own training loop (a mini-batch step with and without them).
 Each training run happens in a process of its own, so that its peak memory is its own.
 `--quick` runs a tiny configuration (a smoke test, not a measurement).
 """
@@ -31,9 +32,9 @@ from mnistnn.recipes import FINAL, ORIGINAL
 ROOT = Path(__file__).resolve().parents[1]
 # Section 1 runs the ORIGINAL recipe, section 2 the FINAL one (mnistnn.recipes), for at most "epochs" epochs.
 FULL = {"images": 42_000, "iterations": ORIGINAL.iterations, "timing_repeats": 3, "timing_iterations": 100,
-        "hidden": FINAL.n_hidden, "epochs": 8, "target": 0.98}
+        "hidden": FINAL.n_hidden, "epochs": 8, "target": 0.98, "check_rounds": 15, "check_steps": 200}
 QUICK = {"images": 1_000, "iterations": 3, "timing_repeats": 1, "timing_iterations": 2,
-         "hidden": 16, "epochs": 1, "target": 0.5}
+         "hidden": 16, "epochs": 1, "target": 0.5, "check_rounds": 1, "check_steps": 2}
 
 
 # --- the training runs, each executed in a child process ---------------------------------------
@@ -189,7 +190,56 @@ def _keras_sgd(config: dict) -> dict:
     return _first_reaching(history.history["val_accuracy"], ends, config["target"])
 
 
-TASKS = {"full_batch": _full_batch, "mnistnn_sgd": _mnistnn_sgd, "keras_sgd": _keras_sgd}
+def _check_cost(config: dict) -> dict:
+    """ms per mini-batch step (forward + backward, batch 100, 784-800-10, float64) of a learner's own loop.
+
+    Three ways, taking turns: mnistnn.forward and mnistnn.backward as they are (the equations; one_hot checks the
+    labels); the same equations written out with no check at all; and mnistnn's with the full checks of a door
+    (params, images, labels) before every step, as forward and backward ran them before they left the maths.
+    """
+    import numpy as np
+
+    import mnistnn
+    from mnistnn._checks import check_images, check_labels, check_params
+
+    rng = np.random.default_rng(0)
+    data = mnistnn.load_dataset(rng=rng)
+    params = mnistnn.init_params(784, config["hidden"], 10, rng=rng, scheme="he")
+    X, y = np.ascontiguousarray(data.X_train[:, :100]), data.y_train[:100]
+
+    def package():
+        A2, cache = mnistnn.forward(params, X)
+        mnistnn.backward(params, cache, X, y)
+
+    def bare():
+        Z1 = params["W1"] @ X + params["b1"]
+        A1 = np.maximum(Z1, 0)
+        Z2 = params["W2"] @ A1 + params["b2"]
+        E = np.exp(Z2 - Z2.max(axis=0, keepdims=True))
+        A2 = E / E.sum(axis=0, keepdims=True)
+        Y = np.zeros_like(A2)
+        Y[y, np.arange(y.size)] = 1
+        dZ2 = (A2 - Y) / y.size
+        dZ1 = (params["W2"].T @ dZ2) * (Z1 > 0)
+        return dZ1 @ X.T, dZ1.sum(axis=1, keepdims=True), dZ2 @ A1.T, dZ2.sum(axis=1, keepdims=True)
+
+    def checked():
+        n_in = check_params(params)[0]
+        check_images(X, "X", n_features=n_in)
+        check_labels(y, "y", m=X.shape[1])
+        package()
+
+    times = {"package": [], "bare": [], "checked": []}
+    for _ in range(config["check_rounds"]):
+        for name, step in (("package", package), ("bare", bare), ("checked", checked)):
+            start = time.perf_counter()
+            for _ in range(config["check_steps"]):
+                step()
+            times[name].append(1000 * (time.perf_counter() - start) / config["check_steps"])
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+TASKS = {"full_batch": _full_batch, "mnistnn_sgd": _mnistnn_sgd, "keras_sgd": _keras_sgd, "check_cost": _check_cost}
 
 
 def _child(task: str, config: dict) -> dict:
@@ -245,7 +295,7 @@ def _notebooks() -> list[dict]:
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         start = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                 str(path.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True)
+                                 str(path.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
         notebook = nbformat.read(path, as_version=4)
         notebook.cells.append(nbformat.v4.new_code_cell(MEMORY_CELL))
@@ -257,21 +307,8 @@ def _notebooks() -> list[dict]:
     return rows
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tiny configuration: checks that the benchmark runs")
-    parser.add_argument("--skip-notebooks", action="store_true", help="leave out section 3 (about 5 minutes)")
-    parser.add_argument("--task", choices=TASKS, help=argparse.SUPPRESS)
-    parser.add_argument("--config", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.task:                                            # inside a child process
-        print(json.dumps(TASKS[args.task](json.loads(args.config))))
-        return 0
-
-    config = QUICK if args.quick else FULL
-    print("\n".join(_machine()))
-    print(f"configuration: {'QUICK (smoke test, not a measurement)' if args.quick else 'full'}\n", flush=True)
-
+def _section_full_batch(config: dict) -> dict:
+    """Section 1; returns the runs, for section 4."""
     print(f"1. Full-batch gradient descent, the original recipe (784-{ORIGINAL.n_hidden}-10, {ORIGINAL.scheme} init, "
           f"learning rate {ORIGINAL.learning_rate:g}), on {config['images']:,} images, from the original's own "
           f"initial weights; ms per iteration: median of {config['timing_repeats']} runs of "
@@ -305,12 +342,17 @@ def main() -> int:
         print(f"   layout {layout}: mnistnn is {speed['float64']:.2f}x the original's speed in float64, "
               f"{speed['float32']:.2f}x in float32")
     print()
+    return full_batch
 
+
+def _section_time_to_target(config: dict) -> dict:
+    """Section 2; returns the runs, for section 4."""
     numpy_run, keras_run = _child("mnistnn_sgd", config), _child("keras_sgd", config)
     numpy32_run = _child("mnistnn_sgd", {**config, "dtype": "float32"})
     recipe = dataclasses.replace(FINAL, n_hidden=config["hidden"], epochs=config["epochs"])
     print(f"2. Time to {config['target']:.1%} test accuracy, {recipe} at most")
     print(f"   {'':28} {'seconds':>8} {'epochs':>7} {'test accuracy':>14}")
+    runs = {"mnistnn sgd (float64)": numpy_run, "mnistnn sgd (float32)": numpy32_run, "Keras sgd": keras_run}
     for name, run in (("mnistnn (NumPy, float64)", numpy_run), ("mnistnn (NumPy, float32)", numpy32_run),
                       ("Keras 3 on JAX (float32)", keras_run)):
         seconds = f"{run['seconds']:8.1f}" if run["seconds"] is not None else f"{'not reached':>8}"
@@ -319,26 +361,67 @@ def main() -> int:
         print(f"   ratio mnistnn / Keras: {numpy_run['seconds'] / keras_run['seconds']:.2f} in float64 (notebook 06), "
               f"{numpy32_run['seconds'] / keras_run['seconds']:.2f} in float32")
     print(flush=True)
+    return runs
 
-    if args.quick or args.skip_notebooks:
+
+def _section_notebooks(skip: bool) -> None:
+    """Section 3."""
+    if skip:
         print("3. Notebooks under nbval: skipped\n")
-    else:
-        rows = _notebooks()
-        print("3. Notebooks: seconds under strict nbval (one pytest run each); the kernel's peak memory, and what it "
-              "still holds at the end")
-        for row in rows:
-            print(f"   {row['name']:36} {row['seconds']:6.1f} s  {'passed' if row['passed'] else 'FAILED'}  "
-                  f"peak {row['peak_mb']:5.0f} MiB, holds {row['held_mb']:5.0f} MiB")
-        print(f"   total {sum(r['seconds'] for r in rows):.1f} s; slowest {max(r['seconds'] for r in rows):.1f} s; "
-              f"largest kernel peak {max(r['peak_mb'] for r in rows):.0f} MiB; all seven kernels left running hold "
-              f"{sum(r['held_mb'] for r in rows):.0f} MiB\n")
+        return
+    rows = _notebooks()
+    print("3. Notebooks: seconds under strict nbval (one pytest run each); the kernel's peak memory, and what it "
+          "still holds at the end")
+    for row in rows:
+        print(f"   {row['name']:36} {row['seconds']:6.1f} s  {'passed' if row['passed'] else 'FAILED'}  "
+              f"peak {row['peak_mb']:5.0f} MiB, holds {row['held_mb']:5.0f} MiB")
+    print(f"   total {sum(r['seconds'] for r in rows):.1f} s; slowest {max(r['seconds'] for r in rows):.1f} s; "
+          f"largest kernel peak {max(r['peak_mb'] for r in rows):.0f} MiB; all {len(rows)} kernels left running hold "
+          f"{sum(r['held_mb'] for r in rows):.0f} MiB\n")
 
+
+def _section_memory(full_batch: dict, sgd_runs: dict) -> None:
+    """Section 4."""
     print("4. Peak memory (max RSS) of the process of each training run above, its data preparation included")
     for (impl, dtype, layout), run in full_batch.items():
         print(f"   {'full batch: ' + impl + ' ' + dtype + ' ' + layout:40} {run['peak_mb']:8.0f} MiB")
-    for name, run in (("mnistnn sgd (float64)", numpy_run), ("mnistnn sgd (float32)", numpy32_run),
-                      ("Keras sgd", keras_run)):
+    for name, run in sgd_runs.items():
         print(f"   {name:40} {run['peak_mb']:8.0f} MiB")
+    print()
+
+
+def _section_check_cost(config: dict) -> None:
+    """Section 5."""
+    run = _child("check_cost", config)
+    print(f"5. What argument checks cost a learner's own training loop: ms per mini-batch step (forward + backward, "
+          f"batch 100, 784-{config['hidden']}-10, float64), median of {config['check_rounds']} rounds of "
+          f"{config['check_steps']} steps, the three taking turns")
+    print(f"   {'mnistnn.forward + mnistnn.backward (the equations)':58} {run['package']:8.3f} ms")
+    print(f"   {'the same equations written out, no check at all':58} {run['bare']:8.3f} ms")
+    checked = "with a door's full checks before every step"
+    print(f"   {checked:58} {run['checked']:8.3f} ms")
+    print(f"   checks a learner's loop pays: {run['package'] / run['bare'] - 1:+.1%} of a step (target: at most 5%); "
+          f"full checks at every step would cost {run['checked'] / run['bare'] - 1:+.1%}\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tiny configuration: checks that the benchmark runs")
+    parser.add_argument("--skip-notebooks", action="store_true", help="leave out section 3 (about 5 minutes)")
+    parser.add_argument("--task", choices=TASKS, help=argparse.SUPPRESS)
+    parser.add_argument("--config", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.task:                                            # inside a child process
+        print(json.dumps(TASKS[args.task](json.loads(args.config))))
+        return 0
+    config = QUICK if args.quick else FULL
+    print("\n".join(_machine()))
+    print(f"configuration: {'QUICK (smoke test, not a measurement)' if args.quick else 'full'}\n", flush=True)
+    full_batch = _section_full_batch(config)
+    sgd_runs = _section_time_to_target(config)
+    _section_notebooks(args.quick or args.skip_notebooks)
+    _section_memory(full_batch, sgd_runs)
+    _section_check_cost(config)
     return 0
 
 

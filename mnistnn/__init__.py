@@ -18,7 +18,7 @@ from .data import (
                    write_kaggle_csv,
 )
 from .gradcheck import gradient_check, numerical_gradient, relative_error
-from .metrics import accuracy, confusion_matrix
+from .metrics import accuracy, confusion_matrix, precision_recall
 from .model import (
                    Params,
                    backward,
@@ -41,6 +41,7 @@ __all__ = [
     "CHECKSUMS", "DataFormatError", "Dataset", "DeadNetworkError", "DivergenceError", "Params", "TrainingError",
     "accuracy", "backward", "confusion_matrix", "cross_entropy", "flatten_images", "forward", "gradient_check",
     "gradient_descent", "init_params", "load_dataset", "load_mnist", "load_params", "log_softmax",
-    "numerical_gradient", "one_hot", "predict", "read_kaggle_csv", "relative_error", "relu", "relu_grad",
-    "save_params", "scale_pixels", "sgd", "sgd_step", "shuffle", "softmax", "train_val_split", "write_kaggle_csv",
+    "numerical_gradient", "one_hot", "precision_recall", "predict", "read_kaggle_csv", "relative_error", "relu",
+    "relu_grad", "save_params", "scale_pixels", "sgd", "sgd_step", "shuffle", "softmax", "train_val_split",
+    "write_kaggle_csv",
 ]

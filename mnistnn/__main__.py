@@ -7,7 +7,9 @@ traceback), with exit status 2 for bad input, 1 for training that failed and 130
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,9 +17,9 @@ import numpy as np
 
 from . import __version__
 from ._checks import check_fits_in_memory, check_fraction, check_positive_float, check_positive_int
-from .data import load_dataset
+from .data import DataFormatError, load_dataset, npz_shapes
 from .metrics import accuracy
-from .model import predict
+from .model import Params, predict
 from .params_io import params_path, save_params
 from .recipes import ORIGINAL, QUICK, Recipe
 from .train import TrainingError
@@ -55,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="an .npz file in the keras.datasets.mnist layout, or 'keras' (default: the MNIST "
                             "copy shipped with mnistnn)")
     train.add_argument("--seed", type=int, default=0, help="seed of the random generator (default 0)")
-    train.add_argument("--save", metavar="PATH", help="save the trained params to this .npz file")
+    train.add_argument("--save", metavar="PATH", help="save the trained params to this .npz file (a new file; "
+                       "see --force)")
+    train.add_argument("--force", action="store_true", help="let --save replace a file that already exists")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
@@ -95,23 +99,55 @@ def _recipe(args: argparse.Namespace) -> Recipe:
     return recipe
 
 
+def _training_images(data: str) -> tuple[int, str]:
+    """How many training images --data holds (read from the file's headers, nothing loaded), and what to call them."""
+    if data in ("bundled", "keras"):
+        return N_TRAIN, "MNIST's"
+    path = Path(data)
+    if not path.is_file():
+        raise FileNotFoundError(f"--data: no file at {data}")
+    shape = npz_shapes(path, "an .npz archive of MNIST arrays").get("x_train")
+    if not shape:
+        raise DataFormatError(f"--data: {data} has no array x_train (the keras.datasets.mnist layout is expected)")
+    return shape[0], f"{path.name}'s"
+
+
 def _check_run(args: argparse.Namespace, recipe: Recipe) -> None:
     """Everything that can be checked before the data is read and training starts."""
     val_size = check_positive_int(args.val_size, "--val-size")
-    if val_size >= N_TRAIN:
-        raise ValueError(f"--val-size must be less than MNIST's {N_TRAIN} training images; got {val_size}")
-    if recipe.batch_size is not None and recipe.batch_size > N_TRAIN - val_size:
-        raise ValueError(f"--batch-size must be at most the {N_TRAIN - val_size} training images; "
-                         f"got {recipe.batch_size}")
+    n_train, whose = _training_images(args.data)
+    if val_size >= n_train:
+        raise ValueError(f"--val-size must be less than {whose} {n_train} training images; got {val_size}")
+    if recipe.batch_size is not None and recipe.batch_size > n_train - val_size:
+        raise ValueError(f"--batch-size must be at most the {n_train - val_size} training images left after "
+                         f"--val-size {val_size}; got {recipe.batch_size}")
     if args.seed < 0:
         raise ValueError(f"--seed must be a whole number >= 0; got {args.seed}")
-    if args.data not in ("bundled", "keras") and not Path(args.data).is_file():
-        raise FileNotFoundError(f"--data: no file at {args.data}")
-    columns = recipe.batch_size or N_TRAIN - val_size        # examples in one forward pass
+    columns = recipe.batch_size or n_train - val_size        # examples in one forward pass
     check_fits_in_memory(8 * recipe.n_hidden * (785 + 10) * 3 + 8 * 4 * recipe.n_hidden * columns,
                          f"training a 784-{recipe.n_hidden}-10 network", "choose fewer hidden units (--hidden)")
     if args.save:
-        params_path(args.save)                               # a folder that is missing or read-only: say so now
+        _check_save(args)
+
+
+def _check_save(args: argparse.Namespace) -> None:
+    """--save names a writable new file, never the --data file, and an existing file only with --force."""
+    save = params_path(args.save)                            # a folder that is missing or read-only: say so now
+    if args.data not in ("bundled", "keras") and save.exists() and save.samefile(args.data):
+        raise ValueError(f"--save {args.save} is the --data file: saving would overwrite the data set with the "
+                         "params; choose another file name")
+    if save.exists() and not args.force:
+        raise FileExistsError(f"--save: {save} already exists; choose another name, or add --force to replace it")
+
+
+def _save(path: str, params: Params) -> None:
+    """Save the trained params; if that fails, save them to a fallback file and say where (they are not lost)."""
+    try:
+        print(f"saved params to {save_params(path, params)}")
+    except OSError as error:
+        fallback = Path(tempfile.gettempdir()) / f"mnistnn-params-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.npz"
+        saved = save_params(fallback, params)
+        raise OSError(f"could not save to {path} ({error}); the trained params are saved in {saved} instead") from None
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -128,7 +164,7 @@ def _train(args: argparse.Namespace) -> None:
                        ("test", data.X_test, data.y_test)):
         print(f"{name + ' accuracy':<20} {accuracy(y, predict(params, X)):.2%}")
     if args.save:
-        print(f"saved params to {save_params(args.save, params)}")
+        _save(args.save, params)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mnistnn: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # never a traceback: say what happened in one line
+    except Exception as error:  # noqa: BLE001  never a traceback: say what happened in one line
         print(f"mnistnn: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     return 0

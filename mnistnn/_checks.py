@@ -1,7 +1,8 @@
 """Argument checks, run once where raw input enters: each error says what was expected, what was given, how to fix it.
 
-The maths in model.py calls at most one of these; the training functions, ``predict``, the metrics, the
-loaders and the command line call them on everything they are given.
+The maths (``forward``, ``backward``, the activations, ``cross_entropy``) calls none of these. The doors do, on
+everything they are given: the training functions, ``predict``, ``gradient_check``, ``init_params``,
+``one_hot``, the metrics, the loaders, ``save_params`` / ``load_params`` and the command line.
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ def check_images(X: object, name: str = "X", n_features: int | None = None) -> n
     return X
 
 
-def check_labels(y: object, name: str = "y", m: int | None = None, n_classes: int = 10) -> np.ndarray:
-    """Check a 1-D integer label vector with values in 0..n_classes-1."""
+def check_labels(y: object, name: str = "y", m: int | None = None, n_classes: int | None = 10) -> np.ndarray:
+    """Check a 1-D integer label vector with values in 0..n_classes-1 (any value >= 0 when n_classes is None)."""
     y = check_array(y, name, "(m,)")
     if y.ndim != 1:
         hint = " (one-hot labels? pass the digits: Y.argmax(axis=0))" if y.ndim == 2 else ""
@@ -97,7 +98,9 @@ def check_labels(y: object, name: str = "y", m: int | None = None, n_classes: in
         raise TypeError(f"{name} must hold integer labels; got dtype {y.dtype} (convert with {name}.astype(int))")
     if m is not None and y.shape[0] != m:
         raise ValueError(f"{name} has {y.shape[0]} labels but there are {m} examples; they must match")
-    if y.size and (y.min() < 0 or y.max() >= n_classes):
+    if y.size and n_classes is None and y.min() < 0:
+        raise ValueError(f"{name} must hold class labels >= 0; got values from {y.min()} to {y.max()}")
+    if y.size and n_classes is not None and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"{name} must hold labels in 0..{n_classes - 1}; got values from {y.min()} to {y.max()}")
     return y
 
@@ -113,13 +116,27 @@ def check_params(params: object, name: str = "params") -> tuple[int, int, int]:
         raise ValueError(f"{name} must have exactly the keys {', '.join(PARAM_KEYS)}; "
                          f"missing {missing}, unexpected {extra}")
     for key in PARAM_KEYS:
-        value = check_array(params[key], f"{name}[{key!r}]", "(rows, columns)")
-        if value.ndim != 2 or value.dtype.kind != "f":
-            raise TypeError(f"{name}[{key!r}] must be a 2-D float array; got {describe(value)}")
-        check_float_dtype(value.dtype, f"{name}[{key!r}]")
-        if not np.isfinite(value).all():
-            raise ValueError(f"{name}[{key!r}] contains NaN or infinite values")
-    W1, b1, W2, b2 = (params[key].shape for key in PARAM_KEYS)
+        _check_param_array(params[key], f"{name}[{key!r}]", key)
+    return _check_param_shapes({key: params[key].shape for key in PARAM_KEYS}, name)
+
+
+def _check_param_array(value: object, label: str, key: str) -> None:
+    """One parameter: a 2-D finite float array, float32 or float64; a flat bias is told how to reshape."""
+    value = check_array(value, label, "(rows, columns)")
+    if key.startswith("b") and value.ndim == 1:
+        raise ValueError(f"{label} has shape {value.shape}, a flat vector (the layout of cs231n and scikit-learn); "
+                         f"here each bias is a column, shape ({value.shape[0]}, 1), so that it adds to every column "
+                         f"of W @ X: pass {key}.reshape(-1, 1)")
+    if value.ndim != 2 or value.dtype.kind != "f":
+        raise TypeError(f"{label} must be a 2-D float array; got {describe(value)}")
+    check_float_dtype(value.dtype, label)
+    if not np.isfinite(value).all():
+        raise ValueError(f"{label} contains NaN or infinite values")
+
+
+def _check_param_shapes(shapes: dict[str, tuple[int, ...]], name: str) -> tuple[int, int, int]:
+    """That W1 (h, n_in), b1 (h, 1), W2 (n_out, h), b2 (n_out, 1) fit together; returns (n_in, h, n_out)."""
+    W1, b1, W2, b2 = (shapes[key] for key in PARAM_KEYS)
     n_hidden, n_out = W2[1], W2[0]
     if W1[0] != n_hidden and W1[1] == n_hidden:
         raise ValueError(f"{name}['W1'] has shape {W1}: it looks transposed. W1 must have one row per hidden "
@@ -168,9 +185,10 @@ def memory_bytes() -> int | None:
         return None
 
 
-def check_fits_in_memory(n_bytes: int, what: str, fix: str, error: type[Exception] = ValueError) -> None:
-    """Refuse, up front, what would need more memory than this machine has."""
-    available = memory_bytes()
+def check_fits_in_memory(n_bytes: int, what: str, fix: str, error: type[Exception] = ValueError, *,
+                         available: int | None = None) -> None:
+    """Refuse, up front, what would need more memory than ``available`` bytes (default: this machine's memory)."""
+    available = memory_bytes() if available is None else available
     if available is not None and n_bytes > available:
         raise error(f"{what} would need {n_bytes / 1e9:.1f} GB, more than this machine's "
                     f"{available / 1e9:.1f} GB of memory: {fix}")

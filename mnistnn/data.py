@@ -15,10 +15,14 @@ import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._checks import check_array, check_fits_in_memory, check_float_dtype, check_positive_int, check_rng, describe
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 N_PIXELS = 28 * 28
 N_CLASSES = 10
@@ -90,8 +94,13 @@ def check_images_and_labels(x: object, y: object, what: str = "images") -> Split
     return x.astype(np.uint8, copy=False), y.astype(np.uint8, copy=False)
 
 
-def read_npz(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str, np.ndarray]:
-    """Read every array of an .npz file, never unpickling anything; clear errors otherwise."""
+NPZ_LIMIT = 2**30
+"""The most memory, in bytes, that :func:`read_npz` lets the arrays of one file take (1 GiB): MNIST needs 55 MB,
+a network of 800 hidden units 5 MB."""
+
+
+def _check_npz_file(path: str | os.PathLike, what: str) -> Path:
+    """The path, once its first bytes show a zip file (an .npz), not a pickle, an .npy or anything else."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no file at {path} (expected {what})")
@@ -107,11 +116,22 @@ def read_npz(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str
     if not magic.startswith(b"PK"):
         raise DataFormatError(f"{path} is not {what}: an .npz is a zip file, and this one is not "
                               f"(it starts with {magic!r})")
+    return path
+
+
+def read_npz(path: str | os.PathLike, what: str = "an .npz archive", *, max_bytes: int = NPZ_LIMIT
+             ) -> dict[str, np.ndarray]:
+    """Read every array of an .npz file, never unpickling anything; clear errors otherwise.
+
+    Before any array is read, the header of each one is checked against the size of its data in the
+    archive, and the memory they claim in all against ``max_bytes`` and this machine's memory: a small file
+    whose headers claim huge arrays is refused, not allocated.
+    """
+    path = _check_npz_file(path, what)
     try:
         # Open the file ourselves: np.load leaks its handle when a zip turns out to be corrupt.
         with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
-            for name in archive.files:
-                _check_member_size(archive, name, path)
+            _check_declared_sizes(archive, path, max_bytes)
             return {name: archive[name] for name in archive.files}
     except DataFormatError:
         raise
@@ -120,19 +140,55 @@ def read_npz(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str
             raise DataFormatError(f"{path} contains pickled Python objects, which mnistnn never loads "
                                   "(they can run code); save plain arrays with np.savez") from None
         raise DataFormatError(f"{path} is not a readable .npz archive: {str(error)[:200]}") from None
-    except Exception as error:  # a damaged header can raise almost anything inside numpy or zipfile
+    except Exception as error:  # noqa: BLE001  a damaged header can raise almost anything in numpy or zipfile
         raise DataFormatError(f"{path} is not a readable .npz archive (truncated or corrupt?): "
                               f"{type(error).__name__}: {str(error)[:200]}") from None
 
 
-def _check_member_size(archive: np.lib.npyio.NpzFile, name: str, path: Path) -> None:
-    """Refuse an array whose header claims more memory than this machine has, before reading it."""
-    with archive.zip.open(f"{name}.npy") as member:
-        major, _ = np.lib.format.read_magic(member)
-        read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-        shape, _, dtype = read_header(member)
-    check_fits_in_memory(math.prod(shape) * dtype.itemsize, f"{path}: the array {name!r} of shape {shape}",
+def _declared_arrays(archive: np.lib.npyio.NpzFile, path: Path) -> dict[str, tuple[tuple[int, ...], int]]:
+    """{name: (shape, bytes)} of every array, from the headers alone; refuses one whose header disagrees with its
+    stored size (an object array is left to np.load, which refuses it as pickled)."""
+    declared = {}
+    for name in archive.files:
+        info = archive.zip.getinfo(f"{name}.npy")
+        with archive.zip.open(info) as member:
+            major, _ = np.lib.format.read_magic(member)
+            read_header = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(member)
+            header_size = member.tell()
+        n_bytes = math.prod(shape) * dtype.itemsize
+        if not dtype.hasobject and header_size + n_bytes != info.file_size:
+            raise DataFormatError(f"{path}: the array {name!r} declares shape {shape} of {dtype} ({n_bytes:,} bytes) "
+                                  f"but the file holds {info.file_size - header_size:,} bytes of data: it is damaged "
+                                  "or was not written by np.savez")
+        declared[name] = (shape, n_bytes)
+    return declared
+
+
+def _check_declared_sizes(archive: np.lib.npyio.NpzFile, path: Path, max_bytes: int) -> None:
+    """Refuse arrays whose headers disagree with their stored size, or that claim too much memory in all."""
+    declared = _declared_arrays(archive, path)
+    total = sum(n_bytes for _, n_bytes in declared.values())
+    shapes = {name: shape for name, (shape, _) in declared.items()}
+    if total > max_bytes:
+        raise DataFormatError(f"{path}: its arrays would need {total / 2**20:,.0f} MiB of memory (shapes {shapes}), "
+                              f"more than the {max_bytes / 2**20:,.0f} MiB accepted for one file: "
+                              "the file is damaged or not what mnistnn expects")
+    check_fits_in_memory(total, f"{path}: its arrays (shapes {shapes})",
                          "the file is damaged or not what mnistnn expects", error=DataFormatError)
+
+
+def npz_shapes(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str, tuple[int, ...]]:
+    """The shape of every array of an .npz file, read from the headers only (nothing is loaded)."""
+    path = _check_npz_file(path, what)
+    try:
+        with open(path, "rb") as file, np.load(file, allow_pickle=False) as archive:
+            return {name: shape for name, (shape, _) in _declared_arrays(archive, path).items()}
+    except DataFormatError:
+        raise
+    except Exception as error:  # noqa: BLE001  as in read_npz: a damaged header can raise almost anything
+        raise DataFormatError(f"{path} is not a readable .npz archive: {type(error).__name__}: "
+                              f"{str(error)[:200]}") from None
 
 
 def _read_mnist_npz(path: Path) -> dict[str, np.ndarray]:
@@ -158,7 +214,7 @@ def _load_keras() -> dict[str, np.ndarray]:
         ) from None
     try:
         (x_train, y_train), (x_test, y_test) = mnist.load_data()
-    except Exception as error:  # Keras raises a bare Exception when the download fails
+    except Exception as error:  # noqa: BLE001  Keras raises a bare Exception when the download fails
         raise OSError(f"keras.datasets.mnist.load_data() failed ({error}); it downloads MNIST on "
                       "first use. Offline, use the copy shipped with mnistnn: load_mnist('bundled')") from None
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
@@ -255,11 +311,19 @@ def read_kaggle_csv(path: str | os.PathLike) -> Split:
         Not a CSV, missing or extra columns, non-numeric cells, labels outside 0..9 or pixels
         outside 0..255.
     """
-    import pandas as pd
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no CSV file at {path}")
+    frame = _csv_columns(_parse_csv(path), path)
+    values = _whole_numbers(frame, path)
+    x = values[:, 1:].reshape(-1, 28, 28)
+    return check_images_and_labels(x, values[:, 0], str(path))
+
+
+def _parse_csv(path: Path) -> pd.DataFrame:
+    """The CSV as pandas reads it (gzipped or not), or a DataFormatError that says what is wrong with the file."""
+    import pandas as pd
+
     with open(path, "rb") as file:
         magic = file.read(4)
     if magic.startswith(b"PK"):
@@ -280,6 +344,11 @@ def read_kaggle_csv(path: str | os.PathLike) -> Split:
                               f"must hold one label and {N_PIXELS} pixels") from None
     except (pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as error:
         raise DataFormatError(f"{path} is not a readable CSV file: {str(error).strip()[:200]}") from None
+    return frame
+
+
+def _csv_columns(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The frame's columns label, pixel0, ..., pixel783, in that order (taken by name), or a DataFormatError."""
     expected = ["label"] + [f"pixel{j}" for j in range(N_PIXELS)]
     columns = [str(c) for c in frame.columns]
     if len(columns) == 1 and ";" in columns[0]:
@@ -296,7 +365,12 @@ def read_kaggle_csv(path: str | os.PathLike) -> Split:
                               f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
     if frame.empty:
         raise DataFormatError(f"{path}: holds no images (the header but no rows)")
-    non_numeric = [c for c in columns if frame[c].dtype.kind not in "iuf"]
+    return frame
+
+
+def _whole_numbers(frame: pd.DataFrame, path: Path) -> np.ndarray:
+    """The frame's cells as whole numbers (int64), or a DataFormatError naming what is not one."""
+    non_numeric = [c for c in frame.columns if frame[c].dtype.kind not in "iuf"]
     if non_numeric:
         raise DataFormatError(f"{path}: columns {non_numeric[:5]} hold non-numeric values; "
                              "every cell must be a whole number")
@@ -310,8 +384,7 @@ def read_kaggle_csv(path: str | os.PathLike) -> Split:
             raise DataFormatError(f"{path} has values from {values.min():g} to {values.max():g}; labels must be "
                                   "0..9 and pixels 0..255")
         values = values.astype(np.int64)
-    x = values[:, 1:].reshape(-1, 28, 28)
-    return check_images_and_labels(x, values[:, 0], str(path))
+    return values
 
 
 def flatten_images(x: np.ndarray) -> np.ndarray:
@@ -408,9 +481,13 @@ def train_val_split(x: np.ndarray, y: np.ndarray, *, val_size: int = 10_000,
     return (x[val_size:], y[val_size:]), (x[:val_size], y[:val_size])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dataset:
-    """MNIST in the network's layout: X (784, m) scaled to [0, 1], y (m,) int64."""
+    """MNIST in the network's layout: X (784, m) scaled to [0, 1], y (m,) int64.
+
+    Two datasets are equal only when they are the same object (``eq=False``): comparing arrays element by
+    element is a question for ``np.array_equal``, and a dataset can be a key of a dict or a member of a set.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray

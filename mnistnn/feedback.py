@@ -32,6 +32,7 @@ import numpy as np
 from .data import flatten_images, scale_pixels
 from .metrics import accuracy as _accuracy
 from .metrics import confusion_matrix as _confusion_matrix
+from .metrics import precision_recall
 from .model import backward, cross_entropy, forward, init_params, one_hot, relu, relu_grad, softmax
 
 __all__ = [
@@ -1306,28 +1307,6 @@ def check_score(name: str, value: object, *, at_least: float, section: str = "tr
 
 
 # ---------------------------------------------------------------------------- lab 05: evaluation
-
-
-def precision_recall(C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class precision and recall from a confusion matrix (rows: true class, columns: predicted).
-
-    Parameters
-    ----------
-    C : ndarray of shape (k, k)
-        ``C[i, j]``: examples of true class i predicted as class j.
-
-    Returns
-    -------
-    precision, recall : ndarray of shape (k,), float64
-        ``precision[j] = C[j, j] / C[:, j].sum()`` (of the examples predicted j, the fraction that are j);
-        ``recall[i] = C[i, i] / C[i, :].sum()`` (of the examples of class i, the fraction found). A class
-        never predicted (or never present) gets 0, not 0/0 = nan.
-    """
-    diagonal = np.diag(C).astype(np.float64)
-    predicted, actual = C.sum(axis=0), C.sum(axis=1)
-    precision = np.divide(diagonal, predicted, out=np.zeros_like(diagonal), where=predicted > 0)
-    recall = np.divide(diagonal, actual, out=np.zeros_like(diagonal), where=actual > 0)
-    return precision, recall
 
 
 def check_accuracy(accuracy_fn: Callable) -> Feedback:

@@ -10,29 +10,35 @@ from ._checks import check_images, check_labels, check_params
 from .model import Cache, Params, backward, cross_entropy, forward
 
 
-def _loss(params: Params, X: np.ndarray, y: np.ndarray) -> float:
-    """Mean cross-entropy of params on (X, y)."""
-    A2, _ = forward(params, X, check=False)
-    return cross_entropy(A2, y)
+def numerical_gradient(f: Callable[[np.ndarray], float], W: np.ndarray, *, eps: float = 1e-6) -> np.ndarray:
+    """Central-difference estimate of the gradient of a scalar function f at W.
 
+    Parameters
+    ----------
+    f : callable
+        ``f(W) -> float``, e.g. the loss as a function of one parameter array:
+        ``lambda W: cross_entropy(forward({**params, "W1": W}, X)[0], y)``.
+    W : ndarray
+        Where to take the gradient; not modified (each entry is perturbed in a copy).
+    eps : float
+        The step: each entry of the estimate is ``(f(W + eps e) - f(W - eps e)) / (2 eps)``, with ``e``
+        the unit array of that entry.
 
-def numerical_gradient(params: Params, X: np.ndarray, y: np.ndarray, *, eps: float = 1e-6) -> Params:
-    """Central-difference estimate of every dL/dparam: (L(p + eps) - L(p - eps)) / (2 eps).
-
-    Two forward passes per parameter entry: use a small network and a few examples.
+    Returns
+    -------
+    dW : ndarray of the shape of W
+        Two calls of f per entry: use it on small arrays.
     """
-    grads = {}
-    for key, value in params.items():
-        grad = np.zeros_like(value)
-        for index in np.ndindex(value.shape):
-            shifted = value.copy()
-            shifted[index] = value[index] + eps
-            loss_plus = _loss({**params, key: shifted}, X, y)
-            shifted[index] = value[index] - eps
-            loss_minus = _loss({**params, key: shifted}, X, y)
-            grad[index] = (loss_plus - loss_minus) / (2 * eps)
-        grads[key] = grad
-    return grads
+    dW = np.zeros_like(W)
+    shifted = W.copy()
+    for index in np.ndindex(W.shape):
+        shifted[index] = W[index] + eps
+        f_plus = f(shifted)
+        shifted[index] = W[index] - eps
+        f_minus = f(shifted)
+        shifted[index] = W[index]
+        dW[index] = (f_plus - f_minus) / (2 * eps)
+    return dW
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -80,7 +86,12 @@ def gradient_check(params: Params, X: np.ndarray, y: np.ndarray, *,
                         "the differences is as large as what is being checked")
     A2, cache = forward(params, X)
     analytic = backward_fn(params, cache, X, y)
-    numerical = numerical_gradient(params, X, y, eps=eps)
+
+    def loss_of(key: str) -> Callable[[np.ndarray], float]:
+        """The loss as a function of params[key] alone."""
+        return lambda W: cross_entropy(forward({**params, key: W}, X)[0], y)
+
+    numerical = {key: numerical_gradient(loss_of(key), params[key], eps=eps) for key in params}
     # What the central differences can resolve: the loss's rounding error divided by the step. Two
     # gradients both smaller than that (e.g. at a point where the true gradient is 0) are both zero as
     # far as this check can tell; their relative error would only compare rounding noise.

@@ -15,7 +15,6 @@ from typing import Literal
 import numpy as np
 
 from ._checks import (
-    check_array,
     check_fits_in_memory,
     check_float_dtype,
     check_images,
@@ -23,7 +22,6 @@ from ._checks import (
     check_params,
     check_positive_int,
     check_rng,
-    describe,
 )
 
 Params = dict[str, np.ndarray]
@@ -34,10 +32,10 @@ Cache = dict[str, np.ndarray]
 INIT_SCHEMES = ("uniform", "he")
 SCORING_BLOCK = 1000
 """Examples that :func:`predict` and the training history score at a time: memory then holds the intermediates
-(Z1, A1, ...) of 1,000 examples, not of all m (for 10,000 examples and 800 hidden units: 13 MB, not 128 MB)."""
+(Z1, A1, ...) of 1,000 examples, not of all m."""
 
 
-def column_blocks(m: int) -> list[slice]:
+def _column_blocks(m: int) -> list[slice]:
     """Slices of SCORING_BLOCK consecutive columns (examples) that together cover 0..m-1."""
     return [slice(start, start + SCORING_BLOCK) for start in range(0, m, SCORING_BLOCK)]
 
@@ -142,8 +140,10 @@ def one_hot(y: np.ndarray, n_classes: int = 10, dtype: type = np.float64) -> np.
     return Y
 
 
-def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False, check: bool = True) -> float:
+def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -> float:
     """Mean cross-entropy of the predictions against the true labels.
+
+    Not checked, like :func:`forward`: give it probabilities, or the scores with ``from_logits=True``.
 
     Parameters
     ----------
@@ -154,9 +154,6 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False, c
     from_logits : bool
         ``True`` when the first argument holds scores (logits): the loss is then computed through
         :func:`log_softmax`, exact and finite for any finite scores (e.g. +-1e4).
-    check : bool
-        Check the arguments first; the training functions, whose data is checked once, pass ``check=False``
-        (a NaN in ``A2`` then gives a NaN loss instead of an error).
 
     Returns
     -------
@@ -164,10 +161,8 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False, c
         ``-(1/m) * sum_i log A2[y_i, i]``: 0 for perfect confidence in the right answers, ln(k)
         for a network that guesses uniformly. From probabilities, ``inf`` when a true class gets
         probability exactly 0 (its exp() underflowed, a score gap of more than about 745 in float64
-        or 100 in float32): that only happens once training has diverged.
+        or 100 in float32): that only happens once training has diverged; ``nan`` for a column of nan.
     """
-    if check:
-        check_cross_entropy_input(A2, y, from_logits=from_logits)
     columns = np.arange(y.shape[0])
     if from_logits:
         return float(-log_softmax(A2)[y, columns].mean())
@@ -176,23 +171,11 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False, c
         return float(-np.log(p_true).mean())
 
 
-def check_cross_entropy_input(A2: np.ndarray, y: np.ndarray, *, from_logits: bool) -> None:
-    """Check that A2 is a finite (k, m) float array, of probabilities unless from_logits, and y its m labels."""
-    A2 = check_array(A2, "A2", "(k, m)")
-    if A2.ndim != 2 or A2.dtype.kind != "f" or A2.shape[1] == 0:
-        raise ValueError(f"A2 must be a non-empty 2-D float array of shape (k, m); got {describe(A2)}")
-    check_labels(y, "y", m=A2.shape[1], n_classes=A2.shape[0])
-    low, high = A2.min(), A2.max()
-    if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError("A2 contains NaN or infinite values: the network's output is not a probability "
-                         "(training diverged?)")
-    if not from_logits and (low < 0 or high > 1):
-        raise ValueError(f"A2 must hold probabilities in [0, 1]; got values from {low:g} to {high:g}. Scores "
-                         "(logits) such as Z2? Pass from_logits=True, or apply softmax first")
-
-
-def forward(params: Params, X: np.ndarray, *, check: bool = True) -> tuple[np.ndarray, Cache]:
+def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
     """Forward pass: from pixels to class probabilities (notebook 02).
+
+    The four equations and nothing else: the arguments are not checked here, but where they enter
+    (:func:`predict`, the training functions, the loaders), once.
 
     Parameters
     ----------
@@ -200,9 +183,6 @@ def forward(params: Params, X: np.ndarray, *, check: bool = True) -> tuple[np.nd
         ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
     X : ndarray of shape (n_in, m)
         Inputs scaled to [0, 1], one column per example.
-    check : bool
-        Check the arguments first (clear errors for wrong shapes, types or values). The training
-        functions check their data once, then pass ``check=False`` at every step.
 
     Returns
     -------
@@ -211,8 +191,6 @@ def forward(params: Params, X: np.ndarray, *, check: bool = True) -> tuple[np.nd
     cache : dict
         The intermediates ``Z1``, ``A1`` (h, m) and ``Z2``, ``A2`` (k, m), needed by :func:`backward`.
     """
-    if check:
-        check_images(X, "X", n_features=check_params(params)[0])
     Z1 = params["W1"] @ X + params["b1"]          # (h, m)
     A1 = relu(Z1)                                 # (h, m)
     Z2 = params["W2"] @ A1 + params["b2"]         # (k, m)
@@ -220,8 +198,10 @@ def forward(params: Params, X: np.ndarray, *, check: bool = True) -> tuple[np.nd
     return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 
 
-def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, check: bool = True) -> Params:
+def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> Params:
     """Gradients of the mean cross-entropy; ``dW1`` means dL/dW1 (notebook 03).
+
+    The equations and nothing else: the arguments are not checked here (see :func:`forward`).
 
     Parameters
     ----------
@@ -233,8 +213,6 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, chec
         The inputs of that forward pass.
     y : ndarray of shape (m,)
         True labels, as integers; the one-hot matrix ``Y`` (k, m) of the equations is built from them.
-    check : bool
-        Check that the arguments fit together first; the training functions pass ``check=False``.
 
     Returns
     -------
@@ -242,8 +220,6 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, chec
         Same keys and shapes as ``params``: ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
         The bias gradients are summed over examples separately for each unit (``axis=1``).
     """
-    if check:
-        check_backward_input(params, cache, X, y)
     m = X.shape[1]
     Y = one_hot(y, params["W2"].shape[0], dtype=cache["A2"].dtype)  # (k, m)  labels -> one column per example
     dZ2 = (cache["A2"] - Y) / m                            # (k, m)  softmax + cross-entropy together
@@ -253,23 +229,6 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, chec
     dW1 = dZ1 @ X.T                                        # (h, n_in)
     db1 = dZ1.sum(axis=1, keepdims=True)                   # (h, 1)
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-
-
-def check_backward_input(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> None:
-    """Check that params, the cache of forward(params, X), X and the labels y fit together."""
-    n_in, n_hidden, n_out = check_params(params)
-    check_images(X, "X", n_features=n_in)
-    m = X.shape[1]
-    if isinstance(y, np.ndarray) and y.ndim == 2 and y.shape == (n_out, m):
-        raise ValueError(f"y has shape {y.shape}, a one-hot matrix; backward takes the labels themselves, "
-                         "shape (m,), and builds the one-hot Y from them: pass Y.argmax(axis=0)")
-    check_labels(y, "y", m=m, n_classes=n_out)
-    if not isinstance(cache, dict) or not {"Z1", "A1", "A2"} <= set(cache):
-        raise ValueError("cache must be the dict returned by forward(params, X), with Z1, A1, Z2, A2")
-    for key, rows in (("Z1", n_hidden), ("A1", n_hidden), ("A2", n_out)):
-        if check_array(cache[key], f"cache[{key!r}]", f"({rows}, {m})").shape != (rows, m):
-            raise ValueError(f"cache[{key!r}] has shape {cache[key].shape} but ({rows}, {m}) is "
-                             "expected: pass the cache from forward() on this same X")
 
 
 def predict(params: Params, X: np.ndarray) -> np.ndarray:
@@ -288,5 +247,5 @@ def predict(params: Params, X: np.ndarray) -> np.ndarray:
         The index of the largest probability in each column (scored 1,000 columns at a time, to save memory).
     """
     check_images(X, "X", n_features=check_params(params)[0])
-    return np.concatenate([forward(params, X[:, block], check=False)[0].argmax(axis=0)
-                           for block in column_blocks(X.shape[1])])
+    return np.concatenate([forward(params, X[:, block])[0].argmax(axis=0)
+                           for block in _column_blocks(X.shape[1])])

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ._checks import PARAM_KEYS, check_params
-from .data import DataFormatError, read_npz
+from .data import NPZ_LIMIT, DataFormatError, read_npz
 from .model import Params
 
 
@@ -41,8 +41,9 @@ def params_path(path: str | os.PathLike) -> Path:
 def save_params(path: str | os.PathLike, params: Params) -> Path:
     """Save params to an .npz file, atomically: an existing file is replaced only once the new one is complete.
 
-    The new file keeps the permissions of the file it replaces, and a symbolic link keeps pointing at
-    it; after a failure no temporary file is left behind.
+    The new file keeps the permissions of the file it replaces (a new file gets the usual ones, as a plain
+    ``open()`` would give it), and a symbolic link keeps pointing at it; after a failure no temporary file is
+    left behind.
 
     Parameters
     ----------
@@ -59,37 +60,56 @@ def save_params(path: str | os.PathLike, params: Params) -> Path:
     check_params(params)
     path = params_path(path)
     target = Path(os.path.realpath(path))
-    if target.exists():
-        mode = stat.S_IMODE(target.stat().st_mode)
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask                          # what a plain open() would have given a new file
-    fd, tmp_name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    tmp = _new_temporary(target)
     try:
-        with os.fdopen(fd, "wb") as file:
+        with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as file:
             np.savez(file, **{key: params[key] for key in PARAM_KEYS})
             file.flush()
             os.fsync(file.fileno())                    # on disk before it takes the name
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, target)
+        if target.exists():
+            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+        os.replace(tmp, target)
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
 
-def load_params(path: str | os.PathLike) -> Params:
+def _new_temporary(target: Path) -> Path:
+    """Create an empty file beside target with the permissions a plain open() would give a new file.
+
+    ``os.open`` with mode 0o666 lets the system apply the umask, as ``open()`` does; the process-wide umask is
+    never read or changed (changing it would race with other threads, e.g. a Jupyter kernel's).
+    """
+    for _ in range(100):
+        tmp = target.with_name(f"{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {target}")
+
+
+def load_params(path: str | os.PathLike, *, max_bytes: int = NPZ_LIMIT) -> Params:
     """Load params saved by :func:`save_params`, checking keys and shapes.
+
+    Parameters
+    ----------
+    path : path
+        The .npz file.
+    max_bytes : int
+        The most memory the file's arrays may claim in all (checked from their headers before anything is read).
 
     Raises
     ------
     FileNotFoundError
         No such file.
     DataFormatError
-        Not an .npz, pickled content, or keys/shapes that do not make a network.
+        Not an .npz, pickled content, arrays claiming more than ``max_bytes``, or keys/shapes that do not make a
+        network.
     """
-    params = read_npz(path, "an .npz of params saved by save_params")
+    params = read_npz(path, "an .npz of params saved by save_params", max_bytes=max_bytes)
     try:
         check_params(params, name=str(path))
     except (ValueError, TypeError) as error:

@@ -253,9 +253,9 @@ def draw_network(n_hidden: int = 10, *, backward: bool = False) -> Figure:
     ax.set(xlim=(0, 10), ylim=(-2.0 if backward else -1.0, 4.4))
     ax.set_axis_off()
     shown_hidden = min(n_hidden, 8)
+    drawn = f" ({shown_hidden} drawn)" if shown_hidden < n_hidden else ""
     layers = [(1.2, 8, "input $X$: 784 pixels (8 drawn)\n(784, m)", GREY),
-              (5.0, shown_hidden, f"hidden layer: $h$ = {n_hidden} ReLU units"
-               f"{f' ({shown_hidden} drawn)' if shown_hidden < n_hidden else ''}\n$Z_1$, $A_1$: ($h$, m)", BLUE),
+              (5.0, shown_hidden, f"hidden layer: $h$ = {n_hidden} ReLU units{drawn}\n$Z_1$, $A_1$: ($h$, m)", BLUE),
               (8.8, 10, "output layer: 10 softmax units\n$Z_2$, $A_2$: (10, m), one row per digit", ORANGE)]
     positions = []
     for x, count, text, colour in layers:
@@ -274,8 +274,8 @@ def draw_network(n_hidden: int = 10, *, backward: bool = False) -> Figure:
             ha="center", fontsize=9)
     if backward:
         steps = ((8.8, 5.0, "$dZ_2 = (A_2 - Y)/m$, then $dW_2 = dZ_2 A_1^\\top$, $db_2$"),
-                 (5.0, 1.2, "$dZ_1 = (W_2^\\top dZ_2) \\odot \\mathrm{ReLU}'(Z_1)$, then "
-                            "$dW_1 = dZ_1 X^\\top$, $db_1$"))
+                 (5.0, 1.2, ("$dZ_1 = (W_2^\\top dZ_2) \\odot \\mathrm{ReLU}'(Z_1)$, then "
+                             "$dW_1 = dZ_1 X^\\top$, $db_1$")))
         for x0, x1, text in steps:
             ax.add_patch(FancyArrowPatch((x0 - 0.2, -1.5), (x1 + 0.2, -1.5), arrowstyle="-|>", mutation_scale=14,
                                          color=VERMILLION, linewidth=1.5, linestyle="--"))

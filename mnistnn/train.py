@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
+from typing import Self
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from ._checks import (
     check_rng,
 )
 from .metrics import accuracy
-from .model import Params, backward, column_blocks, cross_entropy, forward
+from .model import Params, _column_blocks, backward, cross_entropy, forward
 
 History = dict[str, list[float]]
 """Training history: lists of equal length, e.g. ``{"iteration": [...], "loss": [...], ...}``."""
@@ -56,7 +57,8 @@ class DivergenceError(TrainingError, FloatingPointError):
 
 
 class DeadNetworkError(TrainingError):
-    """Every hidden ReLU unit outputs 0 for every training example: no gradient reaches W1, b1 or W2 any more."""
+    """No hidden ReLU unit is active on more than 1% of the training examples: almost no gradient reaches W1, b1
+    or W2 any more, and training cannot recover."""
 
 
 def _safer_rate(learning_rate: float) -> str:
@@ -93,7 +95,7 @@ class _Monitor:
 
             self.bar = tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, mininterval=1.0)
 
-    def __enter__(self) -> _Monitor:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -102,7 +104,7 @@ class _Monitor:
 
     def loss(self, A2: np.ndarray, y: np.ndarray, where: str, last_good: Params) -> float:
         """The loss of a forward pass; raises DivergenceError when it is not finite."""
-        return self.finite(cross_entropy(A2, y, check=False), where, last_good)  # NaN/inf: a NaN column, a 0
+        return self.finite(cross_entropy(A2, y), where, last_good)  # NaN/inf: a NaN column, a 0
 
     def finite(self, loss: float, where: str, last_good: Params) -> float:
         """The loss, if finite; otherwise raises DivergenceError."""
@@ -139,9 +141,9 @@ class _Monitor:
             self.finite(math.nan, where, last_good)
         if self.X_val is not None:                     # scored in blocks of examples, to save memory
             m_val, loss_sum, correct = self.X_val.shape[1], 0.0, 0
-            for block in column_blocks(m_val):
-                A2_val, y_block = forward(params, self.X_val[:, block], check=False)[0], self.y_val[block]
-                loss_sum += cross_entropy(A2_val, y_block, check=False) * len(y_block)
+            for block in _column_blocks(m_val):
+                A2_val, y_block = forward(params, self.X_val[:, block])[0], self.y_val[block]
+                loss_sum += cross_entropy(A2_val, y_block) * len(y_block)
                 correct += int((A2_val.argmax(axis=0) == y_block).sum())
             row.update(val_loss=self.finite(loss_sum / m_val, where, last_good), val_accuracy=correct / m_val)
         for key, value in row.items():
@@ -173,8 +175,8 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
         Initial parameters, e.g. from :func:`mnistnn.init_params`; not modified.
     X : ndarray of shape (n_in, m)
         Training inputs scaled to [0, 1], one column per example. Arranged row-major once at the start: a
-        column-major X, such as :func:`mnistnn.load_dataset`'s, is copied (314 MB for 50,000 images in float64),
-        and every product ``W1 @ X`` then runs about 25% faster.
+        column-major X, such as :func:`mnistnn.load_dataset`'s, is copied once (as much memory as X itself),
+        because OpenBLAS computes ``W1 @ X`` faster on a row-major X (bench: the full-batch rows).
     y : ndarray of shape (m,)
         Training labels.
     learning_rate : float
@@ -203,7 +205,7 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     DivergenceError
         When the loss stops being finite.
     DeadNetworkError
-        When every hidden unit outputs 0 for every training example.
+        When no hidden unit is active on more than 1% of the training examples.
         Both carry the parameters before the failing step in ``.params``.
     """
     check_training_input(params, X, y, X_val, y_val)
@@ -215,16 +217,16 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     last_good = params
     with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor:
         for t in range(iterations):                                  # t: updates done so far
-            A2, cache = forward(params, X, check=False)
+            A2, cache = forward(params, X)
             loss = monitor.loss(A2, y, f"iteration {t}", last_good)
             monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {t}", last_good)
             if t % record_every == 0:
                 monitor.record("iteration", t, params, last_good, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
             if t > 0:
                 monitor.progress(t, loss)
-            grads = backward(params, cache, X, y, check=False)
+            grads = backward(params, cache, X, y)
             last_good, params = params, {key: params[key] - learning_rate * grads[key] for key in params}
-        A2, cache = forward(params, X, check=False)                  # the trained parameters, scored too
+        A2, cache = forward(params, X)                  # the trained parameters, scored too
         loss = monitor.loss(A2, y, f"iteration {iterations}", last_good)
         monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {iterations}", last_good)
         monitor.record("iteration", iterations, params, last_good, loss=loss,
@@ -309,11 +311,11 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
             for batch in range(batches):
                 idx = order[batch * batch_size:(batch + 1) * batch_size]
                 X_batch, y_batch = X_rows[idx].T, y[idx]                     # (n_in, B), (B,)
-                A2, cache = forward(params, X_batch, check=False)
+                A2, cache = forward(params, X_batch)
                 loss = monitor.loss(A2, y_batch, f"epoch {epoch}, batch {batch + 1}", last_good)
                 loss_sum, correct = loss_sum + loss * len(idx), correct + (A2.argmax(axis=0) == y_batch).sum()
                 active = active + (cache["A1"] > 0).sum(axis=1)                 # (h,) examples each unit was on
-                grads = backward(params, cache, X_batch, y_batch, check=False)
+                grads = backward(params, cache, X_batch, y_batch)
                 params, last_good = _sgd_step_in_place(params, velocity, grads, out=last_good, learning_rate=lr,
                                                        momentum=momentum)
                 monitor.progress((epoch - 1) * batches + batch + 1, loss_sum / (batch * batch_size + len(idx)),

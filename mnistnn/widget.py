@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_params
 from .drawing import FRAME, EmptyDrawingError, prepare_drawing
 from .model import forward
 
@@ -42,21 +43,12 @@ _HERE = Path(__file__).parent
 
 
 def _check_network(params: object) -> tuple[int, int, int]:
-    """Check that params is the series' network, 784 inputs and 10 outputs; return its layer sizes."""
-    keys = ("W1", "b1", "W2", "b2")
-    if not isinstance(params, Mapping) or set(params) != set(keys):
-        got = sorted(params) if isinstance(params, Mapping) else type(params).__name__
-        raise TypeError(f"params must be the network's dict with keys W1, b1, W2, b2 (as mnistnn.init_params, "
-                        f"mnistnn.sgd or mnistnn.load_params give); got {got}")
-    shapes = {key: np.shape(params[key]) for key in keys}
-    if any(len(shape) != 2 for shape in shapes.values()):
-        raise ValueError(f"params must hold 2-D arrays; got shapes {shapes}")
-    n_hidden, n_in = shapes["W1"]
-    n_out = shapes["W2"][0]
+    """Check that params is a valid network (check_params' messages) of 784 inputs and 10 outputs; its sizes."""
+    n_in, n_hidden, n_out = check_params(params)
     if n_in != FRAME * FRAME or n_out != 10:
         raise ValueError(f"the widget needs a network that reads 28 x 28 = 784 pixels and scores 10 digits; "
-                         f"these params take {n_in} inputs and give {n_out} outputs (W1 {shapes['W1']}, "
-                         f"W2 {shapes['W2']}). Pass the params of the series' network (notebook 04 or 06)")
+                         f"these params take {n_in} inputs and give {n_out} outputs (W1 {params['W1'].shape}, "
+                         f"W2 {params['W2'].shape}). Pass the params of the series' network (notebook 04 or 06)")
     return n_in, n_hidden, n_out
 
 
@@ -164,10 +156,13 @@ class DrawDigit(anywidget.AnyWidget):
         canvas = np.frombuffer(data, dtype=np.uint8).reshape(self.size, self.size)
         try:
             image = prepare_drawing(canvas, dtype=self._params["W1"].dtype)
+            A2, _ = forward(self._params, image.reshape(FRAME * FRAME, 1))   # (10, 1)
         except EmptyDrawingError:
             self._show(None)
             return
-        A2, _ = forward(self._params, image.reshape(FRAME * FRAME, 1))   # (10, 1)
+        except Exception as error:  # noqa: BLE001  shown in the widget, where the learner looks, not in a log
+            self._show(None, message=f"could not read the drawing: {type(error).__name__}: {error}")
+            return
         self._show(image, A2[:, 0])
 
     def _show(self, image: np.ndarray | None, probabilities: np.ndarray | None = None, *,

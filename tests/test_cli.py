@@ -4,8 +4,10 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import mnistnn
 import mnistnn.__main__
 from mnistnn import load_dataset
 from mnistnn.__main__ import main
@@ -79,7 +81,64 @@ def test_divergence_gives_one_line_and_exit_code_1(capsys):
 
 
 def test_runs_as_python_dash_m():
-    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--help"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--help"], capture_output=True, text=True,
+                            check=False)
     assert result.returncode == 0 and "--learning-rate LR" in result.stdout
-    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--epochs", "x"], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--epochs", "x"], capture_output=True,
+                            text=True, check=False)
     assert result.returncode == 2 and "invalid int value: 'x'" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- --save: never over the data, never over a file without --force, never losing the trained params -------
+def _train(tmp_path, *extra):
+    return main(["train", "--hidden", "4", "--iterations", "1", "--no-progress", *extra])
+
+
+def test_save_refuses_an_existing_file_unless_forced(tmp_path, capsys):
+    target = tmp_path / "net.npz"
+    target.write_bytes(b"keep me")
+    assert _train(tmp_path, "--save", str(target)) == 2
+    assert "already exists; choose another name, or add --force" in capsys.readouterr().err
+    assert target.read_bytes() == b"keep me"
+    assert _train(tmp_path, "--save", str(target), "--force") == 0
+    assert mnistnn.load_params(target)["W1"].shape == (4, 784)
+
+
+def test_save_refuses_the_data_file_even_with_force(tmp_path, capsys, mnist):
+    (x, y), (x_test, y_test) = mnist
+    data = tmp_path / "mnist_copy.npz"
+    np.savez(data, x_train=x[:2000], y_train=y[:2000], x_test=x_test[:500], y_test=y_test[:500])
+    before = data.read_bytes()
+    assert _train(tmp_path, "--data", str(data), "--val-size", "500", "--save", str(data), "--force") == 2
+    assert "is the --data file: saving would overwrite the data set" in capsys.readouterr().err
+    assert data.read_bytes() == before
+
+
+def test_a_small_data_file_is_checked_by_its_own_size_before_loading(tmp_path, capsys, mnist, monkeypatch):
+    (x, y), (x_test, y_test) = mnist
+    data = tmp_path / "small.npz"
+    np.savez(data, x_train=x[:2000], y_train=y[:2000], x_test=x_test[:500], y_test=y_test[:500])
+    assert _train(tmp_path, "--data", str(data)) == 2          # --val-size's default, 10000, is too many
+    assert ("--val-size must be less than small.npz's 2000 training images; got 10000"
+            in capsys.readouterr().err)
+    assert main(["train", "--data", str(data), "--val-size", "500", "--batch-size", "1600", "--no-progress"]) == 2
+    assert "--batch-size must be at most the 1500 training images left" in capsys.readouterr().err
+    assert _train(tmp_path, "--data", str(data), "--val-size", "500") == 0
+    assert "on 1500 images" in capsys.readouterr().out
+
+
+def test_params_are_kept_in_a_fallback_file_when_saving_fails_after_training(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    real_save = mnistnn.__main__.save_params
+
+    def folder_removed_during_training(path, params):
+        if str(path).startswith(str(folder)):
+            raise FileNotFoundError(f"the folder {folder} does not exist")
+        return real_save(path, params)
+    monkeypatch.setattr(mnistnn.__main__, "save_params", folder_removed_during_training)
+    monkeypatch.setattr(mnistnn.__main__.tempfile, "gettempdir", lambda: str(tmp_path))
+    assert _train(tmp_path, "--save", str(folder / "net.npz")) == 2
+    err = capsys.readouterr().err
+    fallback = re.search(r"the trained params are saved in (\S+) instead", err).group(1)
+    assert mnistnn.load_params(fallback)["W1"].shape == (4, 784)

@@ -127,7 +127,7 @@ def test_keras_source_calls_keras_and_checks_what_it_returns(monkeypatch, mnist)
     assert x_train is mnist[0][0] and x_test is mnist[1][0]
 
     def offline():
-        raise Exception("URL fetch failure on https://example.invalid/mnist.npz: None -- no network")
+        raise Exception("URL fetch failure on https://example.invalid/mnist.npz: None -- no network")  # noqa: TRY002
 
     monkeypatch.setattr(mnist_module, "load_data", offline)
     with pytest.raises(OSError, match=r"URL fetch failure.*Offline, use the copy shipped with mnistnn"):
@@ -242,3 +242,10 @@ def test_load_dataset_keeps_the_test_set_apart_and_scales_every_split(mnist):
     assert data.y_train.dtype == np.int64
     assert np.bincount(data.y_train, minlength=10).sum() + len(data.y_val) == 60_000
     assert repr(data) == "Dataset(train=(784, 50000), val=(784, 10000), test=(784, 10000))"
+
+
+def test_a_dataset_compares_by_identity_and_can_be_hashed():
+    data = mnistnn.Dataset(*(np.zeros((784, 2)), np.zeros(2, np.int64)) * 3)
+    same_arrays = mnistnn.Dataset(*(np.zeros((784, 2)), np.zeros(2, np.int64)) * 3)
+    assert data == data and data != same_arrays  # noqa: PLR0124  identity is the point          # no "truth value of an array is ambiguous"
+    assert len({data, same_arrays}) == 2 and {data: 1}[data] == 1

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 from browser import artifact_path
-from network06 import network06
+from trained_network import trained_network
 
 import mnistnn
-from mnistnn.drawing import EmptyDrawingError, drawing_to_column, prepare_drawing
+from mnistnn.drawing import EmptyDrawingError, prepare_drawing
 
 ZOOM = 4            # canvas pixels per MNIST pixel in the shifted/scaled test canvases (112 x 112)
-N_DIGITS = 1000
+N_DIGITS = 400
 
 
 def _resampling(s: float, t: float) -> np.ndarray:
@@ -33,9 +33,9 @@ def shifted_scaled_canvas(digit: np.ndarray, s: float, ty: float, tx: float) -> 
 
 
 def test_conversion_reads_shifted_and_scaled_digits_as_well_as_the_originals(mnist):
-    """1,000 test digits, scaled by 0.6-1.4 and moved by up to 6 pixels, then prepared: read as well as
-    the untouched originals by notebook 06's network; without the preparation, far worse."""
-    params, origin = network06()
+    """400 test digits, scaled by 0.6-1.4 and moved by up to 6 pixels, then prepared: read as well as
+    the untouched originals by a trained network; without the preparation, far worse."""
+    params, origin = trained_network()
     _, (x_test, y_test) = mnist
     digits = x_test[:N_DIGITS].astype(np.float64) / 255
     labels = y_test[:N_DIGITS].astype(np.int64)
@@ -53,7 +53,7 @@ def test_conversion_reads_shifted_and_scaled_digits_as_well_as_the_originals(mni
         return mnistnn.accuracy(labels, mnistnn.predict(params, X))
 
     original, unprepared, converted = accuracy(list(digits)), accuracy(raw), accuracy(prepared)
-    report = (f"notebook 06's network ({origin}), {N_DIGITS} MNIST test digits:\n"
+    report = (f"the network ({origin}), {N_DIGITS} MNIST test digits:\n"
               f"  originals                                    {original:.1%}\n"
               f"  scaled 0.6-1.4, moved up to 6 px, resized     {unprepared:.1%}\n"
               f"  the same, prepared by prepare_drawing         {converted:.1%}\n")
@@ -109,12 +109,41 @@ def test_grey_levels_floats_and_booleans_agree():
     assert prepare_drawing(ink, dtype=np.float32).dtype == np.float32
 
 
-def test_column_for_the_network():
-    canvas = np.zeros((280, 280), dtype=np.uint8)
-    canvas[50:230, 130:150] = 255
-    column = drawing_to_column(canvas)
-    assert column.shape == (784, 1)
-    np.testing.assert_array_equal(column[:, 0], prepare_drawing(canvas).ravel())
+def test_a_scanned_digit_with_grain_is_prepared_as_the_clean_drawing(mnist):
+    """Dark ink on light paper with a noise floor: the background is its most common level, the grain is not ink."""
+    _, (x_test, _) = mnist
+    clean = np.kron(x_test[0].astype(np.float64) / 255, np.ones((4, 4)))          # (112, 112), ink 1 on 0
+    grain = np.random.default_rng(0).uniform(0, 0.1, size=clean.shape)
+    paper = 0.9                                                                  # light grey paper
+    scan = np.clip(paper - 0.8 * clean - grain * (clean == 0), 0, 1)             # dark ink, grainy background
+    rounded = np.round(scan * 255).astype(np.uint8)                              # as a scanner stores it
+    expected = prepare_drawing(clean)
+
+    def box(image):
+        rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+        return rows[0], rows[-1], cols[0], cols[-1]
+
+    for canvas in (scan, rounded):
+        image = prepare_drawing(canvas)
+        assert image.max() == 1.0 and box(image) == box(expected)          # the same size and place
+        difference = np.abs(image - expected)
+        assert difference.mean() < 0.01 and difference.max() < 0.3        # only faint edge pixels differ
+
+
+def test_black_ink_on_white_is_inverted_not_read_as_a_block():
+    ink = np.zeros((280, 280))
+    ink[40:240, 120:150] = 1.0
+    white = 1.0 - ink                                                            # black stroke on white
+    np.testing.assert_array_equal(prepare_drawing(white), prepare_drawing(ink))
+    assert (prepare_drawing(white) > 0).sum() < 0.5 * 20 * 20                    # a stroke, not a 20 x 20 block
+
+
+@pytest.mark.parametrize("faint", [0.05, 0.19])
+def test_a_canvas_with_no_clear_stroke_is_refused(faint):
+    canvas = np.full((100, 100), 0.3)
+    canvas[20:80, 45:55] += faint
+    with pytest.raises(EmptyDrawingError, match="no clear stroke"):
+        prepare_drawing(canvas)
 
 
 @pytest.mark.parametrize("canvas", [np.zeros((280, 280), np.uint8), np.zeros((28, 40)), np.zeros((30, 30), bool)])
@@ -133,7 +162,7 @@ def test_a_single_pixel_of_ink_becomes_a_centred_block():
     cols = np.flatnonzero(image.any(axis=0))
     assert (rows[0], rows[-1], cols[0], cols[-1]) == (4, 23, 4, 23)
     params = mnistnn.init_params(784, 4, 10, rng=np.random.default_rng(0))
-    assert mnistnn.predict(params, drawing_to_column(canvas)).shape == (1,)   # the network still answers
+    assert mnistnn.predict(params, image.reshape(784, 1)).shape == (1,)   # the network still answers
 
 
 @pytest.mark.parametrize(("canvas", "error", "message"), [

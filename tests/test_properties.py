@@ -79,5 +79,5 @@ def test_save_and_load_round_trip_exactly(tmp_path_factory, network, dtype):
     path = mnistnn.save_params(tmp_path_factory.mktemp("params") / "net.npz", params)
     loaded = mnistnn.load_params(path)
     assert set(loaded) == set(params)
-    for key in params:
-        assert loaded[key].dtype == dtype and loaded[key].tobytes() == params[key].tobytes()
+    for key, value in params.items():
+        assert loaded[key].dtype == dtype and loaded[key].tobytes() == value.tobytes()

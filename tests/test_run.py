@@ -50,19 +50,33 @@ def test_binder_link_opens_jupyterlab_on_the_first_notebook_of_the_series():
     assert run.binder_links("jdoe/mnistnn", "v1.0")[0].startswith("https://mybinder.org/v2/gh/jdoe/mnistnn/v1.0?")
 
 
-@pytest.mark.parametrize("repository", ["mnistnn", "https://github.com/jdoe/mnistnn", "jdoe/mnistnn/extra", ""])
+@pytest.mark.parametrize("repository", ["mnistnn", "https://github.com/jdoe/mnistnn", "jdoe/mnistnn/extra", "",
+                                        "jdoe/..", "jdoe/.", "-jdoe/mnistnn", "jdoe-/mnistnn", "jd--oe/mnistnn",
+                                        "jdoe/", "/mnistnn"])
 def test_binder_link_refuses_what_is_not_owner_slash_repo(repository):
     with pytest.raises(ValueError, match="OWNER/REPO"):
         run.binder_links(repository)
 
 
+@pytest.mark.parametrize("ref", ["..", "v1..v2", "/main", "main/", ".hidden", "feature/.x", "x.lock", "a//b", "",
+                                 "-x", "main branch"])
+def test_binder_link_refuses_what_git_would_not_take_as_a_ref(ref):
+    with pytest.raises(ValueError, match="branch, tag or commit"):
+        run.binder_links("jdoe/mnistnn", ref)
+
+
+@pytest.mark.parametrize("ref", ["main", "v1.0", "HEAD", "feature/new-lab", "0123abc", "release-2026.11"])
+def test_binder_link_takes_usual_refs(ref):
+    assert f"/jdoe/mnistnn/{ref.replace('/', '%2F')}?" in run.binder_links("jdoe/mnistnn", ref)[0]
+
+
 def test_links_command_prints_the_badge_without_setting_anything_up():
     result = subprocess.run([sys.executable, str(ROOT / "run.py"), "links", "jdoe/mnistnn"],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+                            capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert run.binder_links("jdoe/mnistnn")[1] in result.stdout
     bad = subprocess.run([sys.executable, str(ROOT / "run.py"), "links", "mnistnn"],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT)
+                         capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
     assert bad.returncode == 2 and "expected a GitHub repository as OWNER/REPO" in bad.stderr
 
 

@@ -5,7 +5,7 @@ The browser side (drawing with pointer events in JupyterLab) is tested in test_w
 
 import numpy as np
 import pytest
-from network06 import network06
+from trained_network import trained_network
 
 import mnistnn
 
@@ -36,7 +36,7 @@ def test_an_empty_canvas_says_draw_a_digit(small_params):
 
 
 def test_it_reads_a_digit_drawn_small_and_off_centre(mnist):
-    params, _ = network06()
+    params, _ = trained_network()
     _, (x_test, y_test) = mnist
     widget = DrawDigit(params)
     for i in range(5):
@@ -56,19 +56,41 @@ def test_a_stroke_from_the_browser_arrives_as_bytes(small_params):
     canvas = np.zeros((56, 56), dtype=np.uint8)
     canvas[5:50, 25:30] = 255
     widget.drawing = canvas.tobytes()                       # what the view sends when a stroke ends
-    expected = mnistnn.predict(small_params, mnistnn.drawing.drawing_to_column(canvas))[0]
+    expected = mnistnn.predict(small_params, mnistnn.drawing.prepare_drawing(canvas).reshape(784, 1))[0]
     assert widget.prediction == expected
     widget.drawing = b"\x00" * 10                           # a corrupted message: said, not raised
     assert widget.prediction == -1 and "3136 were expected" in widget.message
 
 
+def _network(**changes):
+    params = mnistnn.init_params(784, 4, 10, rng=np.random.default_rng(0))
+    return {**params, **changes}
+
+
 @pytest.mark.parametrize(("params", "error", "message"), [
     ("weights.npz", TypeError, "keys W1, b1, W2, b2"),
-    ({"W1": np.zeros((4, 784))}, TypeError, "keys W1, b1, W2, b2"),
+    ({"W1": np.zeros((4, 784))}, ValueError, r"missing \['W2', 'b1', 'b2'\]"),
+    (_network(W1=np.full((4, 784), np.nan)), ValueError, r"params\['W1'\] contains NaN"),
+    (_network(W2=np.zeros((10, 4), np.float16)), TypeError, "float16, which keeps only about 3 significant digits"),
+    (_network(b1=np.zeros(4)), ValueError, r"pass b1.reshape\(-1, 1\)"),
 ])
-def test_params_that_are_not_a_network(params, error, message):
+def test_params_are_checked_when_the_widget_is_made_with_check_params_messages(params, error, message):
     with pytest.raises(error, match=message):
         DrawDigit(params)
+    with pytest.raises(error, match=message):
+        mnistnn.predict(params, np.zeros((784, 1)))          # the same message as everywhere else
+
+
+def test_an_error_while_reading_is_shown_in_the_widget(small_params, monkeypatch):
+    widget = DrawDigit(small_params)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+    monkeypatch.setattr(mnistnn.widget, "forward", broken)
+    canvas = np.zeros((280, 280), np.uint8)
+    canvas[100:200, 130:150] = 255
+    assert widget.read(canvas) == -1
+    assert widget.message == "could not read the drawing: RuntimeError: out of memory"
 
 
 def test_a_network_of_another_shape_is_refused():

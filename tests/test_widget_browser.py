@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from browser import artifact_path, chromium_or_skip, free_port, launch_browser
-from network06 import network06
+from trained_network import trained_network
 
 import mnistnn
 
@@ -72,7 +72,7 @@ def jupyterlab(tmp_path):
     chromium_or_skip()                       # skip before starting anything if there is no browser
     root = tmp_path / "notebooks"
     root.mkdir()
-    params, _ = network06()
+    params, _ = trained_network()
     mnistnn.save_params(root / "params.npz", params)
     (root / "widget.ipynb").write_text(json.dumps(NOTEBOOK))
     port, token = free_port(), secrets.token_hex(16)

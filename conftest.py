@@ -1,0 +1,27 @@
+"""Test tiers, for every test pytest collects (tests/, notebooks/, exercises/masters/)."""
+
+import pytest
+
+# ---- tiers -----------------------------------------------------------------------------------------------
+# `python3 run.py test` runs every tier; `python3 run.py test --fast` only the unit tests (the tiers below
+# deselected), under a minute: the check a developer runs after every change.
+TIERS = {
+    "test_book.py": "book",                    # builds the static website with Sphinx
+    "test_widget_browser.py": "browser",       # drives Debian's Chromium
+    "test_exercises.py": "grading",            # otter assign and otter's grading runs
+    "test_bench.py": "slow",                   # runs the benchmark's quick configuration
+}
+SLOW = {"test_repo2docker_builds_binder_from_the_conda_environment_and_runs_postbuild": "binder"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.path
+        if path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)      # nbval: a notebook re-run, its outputs compared
+        elif path.name in TIERS:
+            item.add_marker(getattr(pytest.mark, TIERS[path.name]))
+        if getattr(item, "originalname", None) in SLOW:
+            item.add_marker(getattr(pytest.mark, SLOW[item.originalname]))
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
