@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run the mnistnn series with nothing but Python 3.11+.
 
-    python3 run.py lab               set up, then open the series in JupyterLab
+    python3 run.py lab               set up, then open JupyterLab on the start page (every notebook and lab)
+    python3 run.py lab FILE          ... open JupyterLab on that notebook, e.g. exercises/03_backpropagation.ipynb
     python3 run.py lab --headless    set up, then execute every notebook and print a summary
     python3 run.py test              set up with the test tools, then run the tests (nbval over every notebook too)
     python3 run.py test --fast       the unit tests only, under a minute: what to run after every change
@@ -24,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,10 +44,10 @@ STAMP = VENV / "mnistnn-installed.json"
 NOTEBOOKS = ROOT / "notebooks"
 PYPROJECT = ROOT / "pyproject.toml"
 LOCK = ROOT / "requirements-lock.txt"
-BOOK = ROOT / "book"                    # the website's configuration and front page
-BOOK_SOURCE = ROOT / "build" / "book-src"   # what Sphinx reads: book/ plus the notebooks, copied
-SITE = ROOT / "build" / "book"          # the website (git-ignored)
-FIRST_NOTEBOOK = "notebooks/01_data_preparation.ipynb"
+BOOK = ROOT / "book"  # the website's configuration and front page
+BOOK_SOURCE = ROOT / "build" / "book-src"  # what Sphinx reads: book/ plus the notebooks, copied
+SITE = ROOT / "build" / "book"  # the website (git-ignored)
+START = "start.ipynb"  # the start page: the walk-throughs and their labs, in order (Binder opens it too)
 # `test --fast`: the unit tiers only (pytest markers set in tests/conftest.py), under a minute.
 FAST_TIER = "not (slow or notebooks or browser or book or binder or grading)"
 # What each command installs: pyproject.toml's dependencies plus these extras (None: every extra).
@@ -53,6 +55,7 @@ PROFILES: dict[str, tuple[str, ...] | None] = {"lab": ("notebooks",), "book": ("
 
 
 # --- the lock -------------------------------------------------------------------------------------
+
 
 def normalize(name: str) -> str:
     """A package name as the lock writes it (PEP 503): lower case, runs of -_. as one dash."""
@@ -89,15 +92,16 @@ def read_lock(path: Path = LOCK) -> dict[str, dict]:
     for line in path.read_text().splitlines():
         requirement = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", line)
         if requirement:
-            current = packages.setdefault(normalize(requirement.group(1)), {"versions": set(), "lines": [],
-                                                                            "via": set()})
+            current = packages.setdefault(
+                normalize(requirement.group(1)), {"versions": set(), "lines": [], "via": set()}
+            )
             current["versions"].add(requirement.group(2))
             current["lines"].append(line)
             in_via_list = False
         elif current is not None and line.startswith("    --hash="):
             current["lines"].append(line)
         elif current is not None and line.strip().startswith("# via"):
-            dependent = line.strip()[len("# via"):].strip()
+            dependent = line.strip()[len("# via") :].strip()
             in_via_list = not dependent
             if dependent:
                 current["via"].add(dependent)
@@ -142,8 +146,11 @@ def check_lock() -> dict[str, dict]:
     lock = read_lock()
     problems = lock_problems(lock, pyproject_pins())
     if problems:
-        sys.exit(f"{LOCK.name} is out of date with pyproject.toml:\n  " + "\n  ".join(problems)
-                 + "\nRun `python3 run.py lock` to resolve it again.")
+        sys.exit(
+            f"{LOCK.name} is out of date with pyproject.toml:\n  "
+            + "\n  ".join(problems)
+            + "\nRun `python3 run.py lock` to resolve it again."
+        )
     return lock
 
 
@@ -159,6 +166,7 @@ def install(python: Path | str, extras: tuple[str, ...] | None, requirements_fil
 
 
 # --- the virtual environment ----------------------------------------------------------------------
+
 
 def venv_python() -> Path:
     """The virtual environment's interpreter."""
@@ -181,8 +189,9 @@ def setup(profile: str) -> Path:
     """Create or reuse .venv and install what `profile` needs from the lock; return its Python."""
     python = create_venv()
     extras = PROFILES[profile]
-    wanted_extras = set(tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"]
-                        if extras is None else extras)
+    wanted_extras = set(
+        tomllib.loads(PYPROJECT.read_text())["project"]["optional-dependencies"] if extras is None else extras
+    )
     lock_hash = hashlib.sha256(LOCK.read_bytes() + sys.version.encode()).hexdigest() if LOCK.exists() else ""
     try:
         stamp = json.loads(STAMP.read_text())
@@ -202,20 +211,41 @@ def write_lock(upgrade: bool) -> int:
     """Resolve pyproject.toml's pins for every platform into requirements-lock.txt, with uv."""
     python = create_venv()
     groups = tomllib.loads(PYPROJECT.read_text()).get("dependency-groups", {})
-    subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", *groups["lock"]],
-                   check=True, cwd=ROOT)
-    command = [python, "-m", "uv", "pip", "compile", "pyproject.toml", "--all-extras", "--universal",
-               "--python-version", "3.11", "--generate-hashes", "--custom-compile-command", "python3 run.py lock",
-               "--output-file", LOCK.name, *(["--upgrade"] if upgrade else [])]
+    subprocess.run(
+        [python, "-m", "pip", "install", "--disable-pip-version-check", "--quiet", *groups["lock"]],
+        check=True,
+        cwd=ROOT,
+    )
+    command = [
+        python,
+        "-m",
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--all-extras",
+        "--universal",
+        "--python-version",
+        "3.11",
+        "--generate-hashes",
+        "--custom-compile-command",
+        "python3 run.py lock",
+        "--output-file",
+        LOCK.name,
+        *(["--upgrade"] if upgrade else []),
+    ]
     code = subprocess.call(command, cwd=ROOT)
     if code == 0:
         lock = read_lock()
-        print(f"{LOCK.name}: {len(lock)} packages; `python3 run.py lab` installs "
-              f"{len(locked_requirements(PROFILES['lab'], lock))} of them")
+        print(
+            f"{LOCK.name}: {len(lock)} packages; `python3 run.py lab` installs "
+            f"{len(locked_requirements(PROFILES['lab'], lock))} of them"
+        )
     return code
 
 
 # --- the commands ---------------------------------------------------------------------------------
+
 
 def notebooks() -> list[Path]:
     """The numbered notebooks of the series, in order."""
@@ -234,8 +264,9 @@ def execute_all() -> int:
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
         try:
-            client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                             resources={"metadata": {"path": str(path.parent)}})
+            client = nbclient.NotebookClient(
+                nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            )
             # The kernel process's own log (not the cells' output) only holds start-up chatter here.
             client.execute(stderr=subprocess.DEVNULL)
             result = "ok"
@@ -250,24 +281,35 @@ def execute_all() -> int:
 
 def valid_ref(ref: str) -> bool:
     """Whether git would accept ref as a branch, tag or commit name (the rules of git check-ref-format)."""
-    return (bool(re.fullmatch(r"[A-Za-z0-9._/+-]+", ref)) and ".." not in ref and "//" not in ref
-            and not ref.startswith(("/", ".", "-")) and not ref.endswith(("/", ".", ".lock"))
-            and all(part and not part.startswith(".") for part in ref.split("/")))
+    return (
+        bool(re.fullmatch(r"[A-Za-z0-9._/+-]+", ref))
+        and ".." not in ref
+        and "//" not in ref
+        and not ref.startswith(("/", ".", "-"))
+        and not ref.endswith(("/", ".", ".lock"))
+        and all(part and not part.startswith(".") for part in ref.split("/"))
+    )
 
 
 def binder_links(repository: str, ref: str = "HEAD") -> tuple[str, str]:
-    """The Binder link that opens JupyterLab on notebook 01 of OWNER/REPO, and its badge in Markdown."""
+    """The Binder link that opens JupyterLab on the start page of OWNER/REPO, and its badge in Markdown."""
     owner, _, name = repository.partition("/")
-    if not (re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}", owner)
-            and re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name) and name not in (".", "..")):
-        raise ValueError(f"expected a GitHub repository as OWNER/REPO (e.g. jdoe/mnistnn): an owner of letters, "
-                         f"digits and single dashes, a name of letters, digits, '.', '-' or '_' (not . or ..); "
-                         f"got {repository!r}")
+    if not (
+        re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}", owner)
+        and re.fullmatch(r"[A-Za-z0-9._-]{1,100}", name)
+        and name not in (".", "..")
+    ):
+        raise ValueError(
+            f"expected a GitHub repository as OWNER/REPO (e.g. jdoe/mnistnn): an owner of letters, "
+            f"digits and single dashes, a name of letters, digits, '.', '-' or '_' (not . or ..); "
+            f"got {repository!r}"
+        )
     if not valid_ref(ref):
-        raise ValueError(f"expected a branch, tag or commit such as main, v1.0 or HEAD (no '..', no leading or "
-                         f"trailing '/' or '.'), got {ref!r}")
-    link = (f"https://mybinder.org/v2/gh/{repository}/{urllib.parse.quote(ref, safe='')}"
-            f"?urlpath=lab/tree/{FIRST_NOTEBOOK}")
+        raise ValueError(
+            f"expected a branch, tag or commit such as main, v1.0 or HEAD (no '..', no leading or "
+            f"trailing '/' or '.'), got {ref!r}"
+        )
+    link = f"https://mybinder.org/v2/gh/{repository}/{urllib.parse.quote(ref, safe='')}?urlpath=lab/tree/{START}"
     return link, f"[![Launch the series on Binder](https://mybinder.org/badge_logo.svg)]({link})"
 
 
@@ -275,8 +317,12 @@ def book_sources() -> list[Path]:
     """The files the website is built from: the front page and configuration, every walk-through,
     the teacher guide and the labs' student notebooks (exercises/*.ipynb, when there are any)."""
     files = [path for path in BOOK.rglob("*") if path.is_file() and "__pycache__" not in path.parts]
-    files += [*notebooks(), NOTEBOOKS / "README.md", ROOT / "docs" / "predictions.png",
-              *sorted((ROOT / "exercises").glob("*.ipynb"))]
+    files += [
+        *notebooks(),
+        NOTEBOOKS / "README.md",
+        ROOT / "docs" / "predictions.png",
+        *sorted((ROOT / "exercises").glob("*.ipynb")),
+    ]
     return files
 
 
@@ -295,31 +341,54 @@ def build_book(python: Path) -> int:
         if not target.exists() or target.stat().st_mtime_ns != source.stat().st_mtime_ns:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
-    code = subprocess.call([python, "-m", "sphinx", "--builder", "html", "--quiet", "--fail-on-warning",
-                            "--keep-going", "--doctree-dir", str(BOOK_SOURCE.parent / "book-doctrees"),
-                            str(BOOK_SOURCE), str(SITE)], cwd=ROOT)
+    code = subprocess.call(
+        [
+            python,
+            "-m",
+            "sphinx",
+            "--builder",
+            "html",
+            "--quiet",
+            "--fail-on-warning",
+            "--keep-going",
+            "--doctree-dir",
+            str(BOOK_SOURCE.parent / "book-doctrees"),
+            str(BOOK_SOURCE),
+            str(SITE),
+        ],
+        cwd=ROOT,
+    )
     if code == 0:
         size = sum(p.stat().st_size for p in SITE.rglob("*") if p.is_file())
-        print(f"Built {SITE.relative_to(ROOT)}/index.html in {time.perf_counter() - start:.0f} s "
-              f"({size / 1e6:.1f} MB); open it in a browser, or copy the folder anywhere: it needs no network.")
+        print(
+            f"Built {SITE.relative_to(ROOT)}/index.html in {time.perf_counter() - start:.0f} s "
+            f"({size / 1e6:.1f} MB); open it in a browser, or copy the folder anywhere: it needs no network."
+        )
     return code
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="{lab,test,book,links,lock}")
-    lab = commands.add_parser("lab", help="set up, then open the notebooks in JupyterLab")
-    lab.add_argument("--headless", action="store_true",
-                     help="no browser: execute every notebook and print a summary instead")
-    commands.add_parser("test", help="set up with the test tools, then run the tests and nbval over every notebook",
-                        add_help=False)
+    lab = commands.add_parser("lab", help="set up, then open JupyterLab on the start page (or on FILE)")
+    lab.add_argument("file", nargs="?", help="a notebook to open, e.g. exercises/03_backpropagation.ipynb")
+    lab.add_argument(
+        "--headless", action="store_true", help="no browser: execute every notebook and print a summary instead"
+    )
+    lab.add_argument("--no-browser", action="store_true", help="start the server without opening a browser")
+    commands.add_parser(
+        "test", help="set up with the test tools, then run the tests and nbval over every notebook", add_help=False
+    )
     commands.add_parser("book", help="set up, then build the series as a static website in build/book/")
     links = commands.add_parser("links", help="print the Binder badge and link for a repository address")
     links.add_argument("repository", metavar="OWNER/REPO", help="where the repository is public on GitHub")
     links.add_argument("--ref", default="HEAD", help="branch, tag or commit to launch (default: HEAD)")
     lock = commands.add_parser("lock", help="resolve pyproject.toml's pins again into requirements-lock.txt")
-    lock.add_argument("--upgrade", action="store_true",
-                      help="also move the packages that pyproject.toml does not pin to their newest versions")
+    lock.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="also move the packages that pyproject.toml does not pin to their newest versions",
+    )
     commands.add_parser("_execute")  # internal: runs inside .venv for `lab --headless`
     install_here = commands.add_parser("_install")  # internal: Binder's postBuild, into the running Python
     install_here.add_argument("profile", choices=sorted(PROFILES))
@@ -331,8 +400,10 @@ def main() -> int:
             link, badge = binder_links(args.repository, args.ref)
         except ValueError as error:
             parser.error(str(error))
-        print(f"Binder badge (Markdown, for the README):\n{badge}\n\n"
-              f"Link (opens JupyterLab on {FIRST_NOTEBOOK}):\n{link}")
+        print(
+            f"Binder badge (Markdown, for the README):\n{badge}\n\n"
+            f"Link (opens JupyterLab on {START}, the start page):\n{link}"
+        )
         return 0
     return run_command(args, rest)
 
@@ -354,16 +425,57 @@ def run_command(args: argparse.Namespace, rest: list[str]) -> int:
         return run_tests(python, rest, env)
     if args.headless:
         return subprocess.call([python, __file__, "_execute"], cwd=ROOT, env=env)
-    first = notebooks()[0].relative_to(ROOT) if notebooks() else NOTEBOOKS.relative_to(ROOT)
+    return open_lab(python, args.file or START, env, browser=not args.no_browser)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGTERM (the session ending, a process manager): stop the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def open_lab(python: Path, file: str, env: dict[str, str], *, browser: bool = True) -> int:
+    """JupyterLab with the repository as its root, on ``file``; stopped (kernels too) when run.py is.
+
+    The server runs in a session of its own, so that Ctrl-C reaches run.py only: run.py then asks it to shut down
+    (SIGTERM: it stops its kernels and exits) instead of leaving it, or its kernels, running.
+    """
+    path = (Path.cwd() / file).resolve()
+    if not path.is_file():
+        sys.exit(f"no file {file}; e.g. python3 run.py lab exercises/03_backpropagation.ipynb")
+    if not path.is_relative_to(ROOT):
+        sys.exit(f"{file} is outside the repository ({ROOT}): copy it into it, then open it from there")
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # e.g. in a container
-    return subprocess.call([python, "-m", "jupyterlab", *as_root, str(first)], cwd=ROOT, env=env)
+    command = [
+        python,
+        "-m",
+        "jupyterlab",
+        *as_root,
+        f"--ServerApp.root_dir={ROOT}",
+        *([] if browser else ["--no-browser"]),
+        str(path.relative_to(ROOT)),
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+    previous = signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        print("\nStopping JupyterLab and its kernels ...", file=sys.stderr, flush=True)
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run_tests(python: Path, rest: list[str], env: dict[str, str]) -> int:
     """pytest with these arguments (--fast: the unit tiers only); exit code 5, no tests, is a failure."""
     if "--fast" in rest:
         index = rest.index("--fast")
-        rest = [*rest[:index], "-m", FAST_TIER, *rest[index + 1:]]
+        rest = [*rest[:index], "-m", FAST_TIER, *rest[index + 1 :]]
     code = subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT, env=env)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass", file=sys.stderr)

@@ -12,8 +12,12 @@ from pathlib import Path
 import numpy as np
 
 # Families from the newest instruction sets down; each CPU runs those its flags allow.
-FAMILIES = [("SkylakeX", {"avx512f", "avx512bw", "avx512vl"}), ("Haswell", {"avx2", "fma"}),
-            ("Sandybridge", {"avx"}), ("Prescott", set())]
+FAMILIES = [
+    ("SkylakeX", {"avx512f", "avx512bw", "avx512vl"}),
+    ("Haswell", {"avx2", "fma"}),
+    ("Sandybridge", {"avx"}),
+    ("Prescott", set()),
+]
 
 
 def current() -> str:

@@ -31,10 +31,28 @@ from mnistnn.recipes import FINAL, ORIGINAL
 
 ROOT = Path(__file__).resolve().parents[1]
 # Section 1 runs the ORIGINAL recipe, section 2 the FINAL one (mnistnn.recipes), for at most "epochs" epochs.
-FULL = {"images": 42_000, "iterations": ORIGINAL.iterations, "timing_repeats": 3, "timing_iterations": 100,
-        "hidden": FINAL.n_hidden, "epochs": 8, "target": 0.98, "check_rounds": 15, "check_steps": 200}
-QUICK = {"images": 1_000, "iterations": 3, "timing_repeats": 1, "timing_iterations": 2,
-         "hidden": 16, "epochs": 1, "target": 0.5, "check_rounds": 1, "check_steps": 2}
+FULL = {
+    "images": 42_000,
+    "iterations": ORIGINAL.iterations,
+    "timing_repeats": 3,
+    "timing_iterations": 100,
+    "hidden": FINAL.n_hidden,
+    "epochs": 8,
+    "target": 0.98,
+    "check_rounds": 15,
+    "check_steps": 200,
+}
+QUICK = {
+    "images": 1_000,
+    "iterations": 3,
+    "timing_repeats": 1,
+    "timing_iterations": 2,
+    "hidden": 16,
+    "epochs": 1,
+    "target": 0.5,
+    "check_rounds": 1,
+    "check_steps": 2,
+}
 
 
 # --- the training runs, each executed in a child process ---------------------------------------
@@ -73,21 +91,24 @@ def _full_batch(config: dict) -> dict:
     start_params = dict(zip(("W1", "b1", "W2", "b2"), (w.astype(dtype) for w in original.init_params())))
 
     if config["impl"] == "original":
+
         def train(iterations):
             np.random.seed(0)  # noqa: NPY002  the same initial weights on every call
-            with contextlib.redirect_stdout(io.StringIO()):                  # it prints every 10 iterations
+            with contextlib.redirect_stdout(io.StringIO()):  # it prints every 10 iterations
                 W1, b1, W2, b2 = original.gradient_descent(X, Y, ORIGINAL.learning_rate, iterations)
             return {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
     elif config["impl"] == "mnistnn":
+
         def train(iterations):
-            trained, _ = mnistnn.gradient_descent(start_params, X, Y, learning_rate=ORIGINAL.learning_rate,
-                                                  iterations=iterations, record_every=iterations)
+            trained, _ = mnistnn.gradient_descent(
+                start_params, X, Y, learning_rate=ORIGINAL.learning_rate, iterations=iterations, record_every=iterations
+            )
             return trained
     else:
         train = _jax_gradient_descent(start_params, X, Y)
 
     if config["impl"] == "jax":
-        train(1)                                                           # compile once, not timed
+        train(1)  # compile once, not timed
     start = time.perf_counter()
     train(config["timing_iterations"])
     result = {"ms_per_iteration": (time.perf_counter() - start) / config["timing_iterations"] * 1000}
@@ -103,7 +124,7 @@ def _jax_gradient_descent(params: dict, X, Y):
     import jax
     import jax.numpy as jnp
 
-    X, Y_hot = jnp.asarray(X), jax.nn.one_hot(jnp.asarray(Y), 10, axis=0, dtype=X.dtype)   # (784, m), (10, m)
+    X, Y_hot = jnp.asarray(X), jax.nn.one_hot(jnp.asarray(Y), 10, axis=0, dtype=X.dtype)  # (784, m), (10, m)
 
     def loss(p):
         Z2 = p["W2"] @ jax.nn.relu(p["W1"] @ X + p["b1"]) + p["b2"]
@@ -154,8 +175,15 @@ def _mnistnn_sgd(config: dict) -> dict:
     recipe = dataclasses.replace(FINAL, n_hidden=config["hidden"], epochs=config["epochs"])
     params = recipe.init_params(rng=np.random.default_rng(1), dtype=dtype)
     callback, ends = _epoch_clock(math.ceil(data.X_train.shape[1] / recipe.batch_size))
-    _, history = recipe.train(params, data.X_train, data.y_train, rng=np.random.default_rng(2),
-                              X_val=data.X_test, y_val=data.y_test, progress=callback)
+    _, history = recipe.train(
+        params,
+        data.X_train,
+        data.y_train,
+        rng=np.random.default_rng(2),
+        X_val=data.X_test,
+        y_val=data.y_test,
+        progress=callback,
+    )
     return _first_reaching(history["val_accuracy"], ends, config["target"])
 
 
@@ -171,22 +199,37 @@ def _keras_sgd(config: dict) -> dict:
 
     data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=np.float32)
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(config["hidden"], activation="relu",
-                                                                      kernel_initializer="he_normal"),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((784,)),
+            keras.layers.Dense(config["hidden"], activation="relu", kernel_initializer="he_normal"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     steps = math.ceil(data.X_train.shape[1] / FINAL.batch_size)
-    schedule = keras.optimizers.schedules.ExponentialDecay(FINAL.learning_rate, decay_steps=steps,
-                                                           decay_rate=FINAL.lr_decay, staircase=True)
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=FINAL.momentum),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    schedule = keras.optimizers.schedules.ExponentialDecay(
+        FINAL.learning_rate, decay_steps=steps, decay_rate=FINAL.lr_decay, staircase=True
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=FINAL.momentum),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     start, ends = time.perf_counter(), []
 
     class Clock(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
             ends.append(time.perf_counter() - start)
 
-    history = model.fit(data.X_train.T, data.y_train, batch_size=FINAL.batch_size, epochs=config["epochs"],
-                        validation_data=(data.X_test.T, data.y_test), verbose=0, callbacks=[Clock()])
+    history = model.fit(
+        data.X_train.T,
+        data.y_train,
+        batch_size=FINAL.batch_size,
+        epochs=config["epochs"],
+        validation_data=(data.X_test.T, data.y_test),
+        verbose=0,
+        callbacks=[Clock()],
+    )
     return _first_reaching(history.history["val_accuracy"], ends, config["target"])
 
 
@@ -260,8 +303,11 @@ def _machine() -> list[str]:
 
     cpu = platform.processor() or "unknown CPU"
     if Path("/proc/cpuinfo").exists():
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ]
         cpu = names[0] if names else cpu
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     threads = os.environ.get("OPENBLAS_NUM_THREADS", f"default (one per core: {os.cpu_count()})")
@@ -270,9 +316,11 @@ def _machine() -> list[str]:
     for name in ("numpy", "keras", "jax", "jaxlib", "nbval"):
         with contextlib.suppress(ImportError):
             versions[name] = __import__(name).__version__
-    return [f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
-            f"python {platform.python_version()}; BLAS: {blas.get('name')} {blas.get('version')}, threads {threads}",
-            "versions: " + ", ".join(f"{k} {v}" for k, v in versions.items())]
+    return [
+        f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        f"python {platform.python_version()}; BLAS: {blas.get('name')} {blas.get('version')}, threads {threads}",
+        "versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
+    ]
 
 
 MEMORY_CELL = """import resource, sys
@@ -294,53 +342,78 @@ def _notebooks() -> list[dict]:
     rows = []
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         start = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                 str(path.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path.relative_to(ROOT))],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         seconds = time.perf_counter() - start
         notebook = nbformat.read(path, as_version=4)
         notebook.cells.append(nbformat.v4.new_code_cell(MEMORY_CELL))
-        nbclient.NotebookClient(notebook, timeout=900, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}}).execute(stderr=subprocess.DEVNULL)
+        nbclient.NotebookClient(
+            notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute(stderr=subprocess.DEVNULL)
         peak, now = map(float, notebook.cells[-1].outputs[0]["text"].split()[1:3])
-        rows.append({"name": path.name, "seconds": seconds, "passed": result.returncode == 0, "peak_mb": peak,
-                     "held_mb": now})
+        rows.append(
+            {"name": path.name, "seconds": seconds, "passed": result.returncode == 0, "peak_mb": peak, "held_mb": now}
+        )
     return rows
 
 
 def _section_full_batch(config: dict) -> dict:
     """Section 1; returns the runs, for section 4."""
-    print(f"1. Full-batch gradient descent, the original recipe (784-{ORIGINAL.n_hidden}-10, {ORIGINAL.scheme} init, "
-          f"learning rate {ORIGINAL.learning_rate:g}), on {config['images']:,} images, from the original's own "
-          f"initial weights; ms per iteration: median of {config['timing_repeats']} runs of "
-          f"{config['timing_iterations']} iterations, each in a process of its own, the rows taking turns; training "
-          f"accuracy after {config['iterations']} iterations")
-    print("   layout F: the original's own X = data.T / 255 (column-major); layout C: a row-major copy of the same "
-          "numbers")
+    print(
+        f"1. Full-batch gradient descent, the original recipe (784-{ORIGINAL.n_hidden}-10, {ORIGINAL.scheme} init, "
+        f"learning rate {ORIGINAL.learning_rate:g}), on {config['images']:,} images, from the original's own "
+        f"initial weights; ms per iteration: median of {config['timing_repeats']} runs of "
+        f"{config['timing_iterations']} iterations, each in a process of its own, the rows taking turns; training "
+        f"accuracy after {config['iterations']} iterations"
+    )
+    print(
+        "   layout F: the original's own X = data.T / 255 (column-major); layout C: a row-major copy of the same "
+        "numbers"
+    )
     print(f"   {'implementation':34} {'dtype':8} {'layout':6} {'ms/iteration':>12} {'train accuracy':>15}")
-    rows = (("original", "float64", "F", True), ("original", "float64", "C", False), ("mnistnn", "float64", "F", False),
-            ("mnistnn", "float64", "C", True), ("mnistnn", "float32", "F", False), ("mnistnn", "float32", "C", True),
-            ("jax", "float32", "C", False))
+    rows = (
+        ("original", "float64", "F", True),
+        ("original", "float64", "C", False),
+        ("mnistnn", "float64", "F", False),
+        ("mnistnn", "float64", "C", True),
+        ("mnistnn", "float32", "F", False),
+        ("mnistnn", "float32", "C", True),
+        ("jax", "float32", "C", False),
+    )
     runs = {row[:3]: [] for row in rows}
-    for repeat in range(config["timing_repeats"]):     # in turn, so that the machine's drift touches every row alike
+    for repeat in range(config["timing_repeats"]):  # in turn, so that the machine's drift touches every row alike
         for impl, dtype, layout, accuracy in rows:
             task = {**config, "impl": impl, "dtype": dtype, "layout": layout, "accuracy": accuracy and not repeat}
             runs[impl, dtype, layout].append(_child("full_batch", task))
     full_batch = {}
     for (impl, dtype, layout), results in runs.items():
-        run = full_batch[impl, dtype, layout] = {**results[0], "peak_mb": max(r["peak_mb"] for r in results),
-                                                 "ms_per_iteration": statistics.median(r["ms_per_iteration"]
-                                                                                       for r in results)}
-        name = {"original": "original notebook (verbatim)", "mnistnn": "mnistnn.gradient_descent",
-                "jax": "pure JAX, jit-compiled step"}[impl]
+        run = full_batch[impl, dtype, layout] = {
+            **results[0],
+            "peak_mb": max(r["peak_mb"] for r in results),
+            "ms_per_iteration": statistics.median(r["ms_per_iteration"] for r in results),
+        }
+        name = {
+            "original": "original notebook (verbatim)",
+            "mnistnn": "mnistnn.gradient_descent",
+            "jax": "pure JAX, jit-compiled step",
+        }[impl]
         shown = f"{run['train_accuracy']:15.2%}" if "train_accuracy" in run else f"{'':15}"
         spread = ", ".join(f"{r['ms_per_iteration']:.1f}" for r in results)
         print(f"   {name:34} {dtype:8} {layout:6} {run['ms_per_iteration']:12.1f} {shown}  runs: {spread}", flush=True)
     for layout in ("F", "C"):
         base = full_batch["original", "float64", layout]["ms_per_iteration"]
-        speed = {dtype: base / full_batch["mnistnn", dtype, layout]["ms_per_iteration"]
-                 for dtype in ("float64", "float32")}
-        print(f"   layout {layout}: mnistnn is {speed['float64']:.2f}x the original's speed in float64, "
-              f"{speed['float32']:.2f}x in float32")
+        speed = {
+            dtype: base / full_batch["mnistnn", dtype, layout]["ms_per_iteration"] for dtype in ("float64", "float32")
+        }
+        print(
+            f"   layout {layout}: mnistnn is {speed['float64']:.2f}x the original's speed in float64, "
+            f"{speed['float32']:.2f}x in float32"
+        )
     print()
     return full_batch
 
@@ -353,13 +426,18 @@ def _section_time_to_target(config: dict) -> dict:
     print(f"2. Time to {config['target']:.1%} test accuracy, {recipe} at most")
     print(f"   {'':28} {'seconds':>8} {'epochs':>7} {'test accuracy':>14}")
     runs = {"mnistnn sgd (float64)": numpy_run, "mnistnn sgd (float32)": numpy32_run, "Keras sgd": keras_run}
-    for name, run in (("mnistnn (NumPy, float64)", numpy_run), ("mnistnn (NumPy, float32)", numpy32_run),
-                      ("Keras 3 on JAX (float32)", keras_run)):
+    for name, run in (
+        ("mnistnn (NumPy, float64)", numpy_run),
+        ("mnistnn (NumPy, float32)", numpy32_run),
+        ("Keras 3 on JAX (float32)", keras_run),
+    ):
         seconds = f"{run['seconds']:8.1f}" if run["seconds"] is not None else f"{'not reached':>8}"
         print(f"   {name:28} {seconds} {run['epochs'] or '-':>7} {run['accuracy']:14.2%}")
     if numpy_run["seconds"] and numpy32_run["seconds"] and keras_run["seconds"]:
-        print(f"   ratio mnistnn / Keras: {numpy_run['seconds'] / keras_run['seconds']:.2f} in float64 (notebook 06), "
-              f"{numpy32_run['seconds'] / keras_run['seconds']:.2f} in float32")
+        print(
+            f"   ratio mnistnn / Keras: {numpy_run['seconds'] / keras_run['seconds']:.2f} in float64 (notebook 06), "
+            f"{numpy32_run['seconds'] / keras_run['seconds']:.2f} in float32"
+        )
     print(flush=True)
     return runs
 
@@ -370,14 +448,20 @@ def _section_notebooks(skip: bool) -> None:
         print("3. Notebooks under nbval: skipped\n")
         return
     rows = _notebooks()
-    print("3. Notebooks: seconds under strict nbval (one pytest run each); the kernel's peak memory, and what it "
-          "still holds at the end")
+    print(
+        "3. Notebooks: seconds under strict nbval (one pytest run each); the kernel's peak memory, and what it "
+        "still holds at the end"
+    )
     for row in rows:
-        print(f"   {row['name']:36} {row['seconds']:6.1f} s  {'passed' if row['passed'] else 'FAILED'}  "
-              f"peak {row['peak_mb']:5.0f} MiB, holds {row['held_mb']:5.0f} MiB")
-    print(f"   total {sum(r['seconds'] for r in rows):.1f} s; slowest {max(r['seconds'] for r in rows):.1f} s; "
-          f"largest kernel peak {max(r['peak_mb'] for r in rows):.0f} MiB; all {len(rows)} kernels left running hold "
-          f"{sum(r['held_mb'] for r in rows):.0f} MiB\n")
+        print(
+            f"   {row['name']:36} {row['seconds']:6.1f} s  {'passed' if row['passed'] else 'FAILED'}  "
+            f"peak {row['peak_mb']:5.0f} MiB, holds {row['held_mb']:5.0f} MiB"
+        )
+    print(
+        f"   total {sum(r['seconds'] for r in rows):.1f} s; slowest {max(r['seconds'] for r in rows):.1f} s; "
+        f"largest kernel peak {max(r['peak_mb'] for r in rows):.0f} MiB; all {len(rows)} kernels left running hold "
+        f"{sum(r['held_mb'] for r in rows):.0f} MiB\n"
+    )
 
 
 def _section_memory(full_batch: dict, sgd_runs: dict) -> None:
@@ -393,15 +477,19 @@ def _section_memory(full_batch: dict, sgd_runs: dict) -> None:
 def _section_check_cost(config: dict) -> None:
     """Section 5."""
     run = _child("check_cost", config)
-    print(f"5. What argument checks cost a learner's own training loop: ms per mini-batch step (forward + backward, "
-          f"batch 100, 784-{config['hidden']}-10, float64), median of {config['check_rounds']} rounds of "
-          f"{config['check_steps']} steps, the three taking turns")
+    print(
+        f"5. What argument checks cost a learner's own training loop: ms per mini-batch step (forward + backward, "
+        f"batch 100, 784-{config['hidden']}-10, float64), median of {config['check_rounds']} rounds of "
+        f"{config['check_steps']} steps, the three taking turns"
+    )
     print(f"   {'mnistnn.forward + mnistnn.backward (the equations)':58} {run['package']:8.3f} ms")
     print(f"   {'the same equations written out, no check at all':58} {run['bare']:8.3f} ms")
     checked = "with a door's full checks before every step"
     print(f"   {checked:58} {run['checked']:8.3f} ms")
-    print(f"   checks a learner's loop pays: {run['package'] / run['bare'] - 1:+.1%} of a step (target: at most 5%); "
-          f"full checks at every step would cost {run['checked'] / run['bare'] - 1:+.1%}\n")
+    print(
+        f"   checks a learner's loop pays: {run['package'] / run['bare'] - 1:+.1%} of a step (target: at most 5%); "
+        f"full checks at every step would cost {run['checked'] / run['bare'] - 1:+.1%}\n"
+    )
 
 
 def main() -> int:
@@ -411,7 +499,7 @@ def main() -> int:
     parser.add_argument("--task", choices=TASKS, help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.task:                                            # inside a child process
+    if args.task:  # inside a child process
         print(json.dumps(TASKS[args.task](json.loads(args.config))))
         return 0
     config = QUICK if args.quick else FULL

@@ -20,7 +20,7 @@ exclude_patterns = ["**.ipynb_checkpoints"]
 
 # Notebooks: the stored outputs as they are; nothing runs while the site is built.
 nb_execution_mode = "off"
-nb_ipywidgets_js = {}                     # no widget libraries from a CDN
+nb_ipywidgets_js = {}  # no widget libraries from a CDN
 # A widget needs a running kernel: the pages show its stored text form instead (as the notebook says).
 nb_mime_priority_overrides = [("*", "application/vnd.jupyter.widget-view+json", None)]
 myst_enable_extensions = ["dollarmath", "amsmath"]
@@ -33,10 +33,10 @@ html_theme = "sphinx_book_theme"
 html_theme_options = {
     "home_page_in_toc": True,
     "show_toc_level": 2,
-    "use_download_button": True,          # the .ipynb, served with the site
+    "use_download_button": True,  # the .ipynb, served with the site
     "use_fullscreen_button": False,
 }
-html_context = {"default_mode": "light"}   # the pages as printed or projected; readers can switch to dark
+html_context = {"default_mode": "light"}  # the pages as printed or projected; readers can switch to dark
 html_last_updated_fmt = None
 html_show_sourcelink = False
 
@@ -44,10 +44,16 @@ html_show_sourcelink = False
 mathjax_path = "mathjax/tex-chtml.js"
 # $...$ in the notebooks' raw HTML (the exercises' folded hints) is maths too, as in JupyterLab.
 # (<pre> and <code>, so code and printed output, are never read as maths.)
-mathjax3_config = {"tex": {"inlineMath": [["\\(", "\\)"], ["$", "$"]],
-                           "displayMath": [["\\[", "\\]"], ["$$", "$$"]], "processEscapes": True}}
-MATHJAX = Path(str(importlib.metadata.distribution("sphinx-mathjax-offline").locate_file(
-    "sphinx-mathjax-offline/static/mathjax")))
+mathjax3_config = {
+    "tex": {
+        "inlineMath": [["\\(", "\\)"], ["$", "$"]],
+        "displayMath": [["\\[", "\\]"], ["$$", "$$"]],
+        "processEscapes": True,
+    }
+}
+MATHJAX = Path(
+    str(importlib.metadata.distribution("sphinx-mathjax-offline").locate_file("sphinx-mathjax-offline/static/mathjax"))
+)
 # tex-chtml.js is the whole of TeX input and HTML output; the folders hold what it loads on demand
 # (fonts, TeX extensions such as \boldsymbol, the menu and its accessibility tools).
 MATHJAX_PARTS = ["tex-chtml.js", "input", "output", "ui", "a11y", "sre", "adaptors"]

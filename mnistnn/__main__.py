@@ -29,36 +29,59 @@ SGD_OPTIONS = ("epochs", "batch_size", "momentum", "lr_decay")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnistnn",
-                                     description="Train the mnistnn network on the bundled MNIST (no download).")
+    parser = argparse.ArgumentParser(
+        prog="python -m mnistnn", description="Train the mnistnn network on the bundled MNIST (no download)."
+    )
     parser.add_argument("--version", action="version", version=f"mnistnn {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train = commands.add_parser(
-        "train", help="train a network and print train/validation/test accuracy",
+        "train",
+        help="train a network and print train/validation/test accuracy",
         description=f"Train a 784-h-10 network on MNIST. By default: {QUICK}. With --iterations N: full-batch "
-                    f"gradient descent, the original notebook's algorithm. --original: {ORIGINAL}.")
-    train.add_argument("--original", action="store_true",
-                       help="the original notebook's configuration (other options still override)")
+        f"gradient descent, the original notebook's algorithm. --original: {ORIGINAL}.",
+    )
+    train.add_argument(
+        "--original", action="store_true", help="the original notebook's configuration (other options still override)"
+    )
     train.add_argument("--hidden", type=int, metavar="H", help=f"hidden units (default {QUICK.n_hidden})")
     train.add_argument("--init", choices=["he", "uniform"], help=f"weight initialisation (default {QUICK.scheme})")
-    train.add_argument("--learning-rate", type=float, metavar="LR",
-                       help=f"step size (default {QUICK.learning_rate:g}; {ORIGINAL.learning_rate:g} with --original)")
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        metavar="LR",
+        help=f"step size (default {QUICK.learning_rate:g}; {ORIGINAL.learning_rate:g} with --original)",
+    )
     group = train.add_mutually_exclusive_group()
     group.add_argument("--epochs", type=int, metavar="E", help=f"mini-batch SGD epochs (default {QUICK.epochs})")
-    group.add_argument("--iterations", type=int, metavar="N",
-                       help="use full-batch gradient descent for N iterations instead of mini-batch SGD")
+    group.add_argument(
+        "--iterations",
+        type=int,
+        metavar="N",
+        help="use full-batch gradient descent for N iterations instead of mini-batch SGD",
+    )
     train.add_argument("--batch-size", type=int, metavar="B", help=f"SGD batch size (default {QUICK.batch_size})")
     train.add_argument("--momentum", type=float, metavar="MU", help=f"SGD momentum (default {QUICK.momentum:g})")
-    train.add_argument("--lr-decay", type=float, metavar="D",
-                       help=f"SGD learning-rate factor per epoch (default {QUICK.lr_decay:g})")
-    train.add_argument("--val-size", type=int, default=10_000, metavar="N",
-                       help="training images held out for validation (default 10000)")
-    train.add_argument("--data", default="bundled", metavar="PATH",
-                       help="an .npz file in the keras.datasets.mnist layout, or 'keras' (default: the MNIST "
-                            "copy shipped with mnistnn)")
+    train.add_argument(
+        "--lr-decay", type=float, metavar="D", help=f"SGD learning-rate factor per epoch (default {QUICK.lr_decay:g})"
+    )
+    train.add_argument(
+        "--val-size",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="training images held out for validation (default 10000)",
+    )
+    train.add_argument(
+        "--data",
+        default="bundled",
+        metavar="PATH",
+        help="an .npz file in the keras.datasets.mnist layout, or 'keras' (default: the MNIST "
+        "copy shipped with mnistnn)",
+    )
     train.add_argument("--seed", type=int, default=0, help="seed of the random generator (default 0)")
-    train.add_argument("--save", metavar="PATH", help="save the trained params to this .npz file (a new file; "
-                       "see --force)")
+    train.add_argument(
+        "--save", metavar="PATH", help="save the trained params to this .npz file (a new file; see --force)"
+    )
     train.add_argument("--force", action="store_true", help="let --save replace a file that already exists")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -73,20 +96,31 @@ def _recipe(args: argparse.Namespace) -> Recipe:
     sgd_given = [f"--{key.replace('_', '-')}" for key in SGD_OPTIONS if getattr(args, key) is not None]
     full_batch = args.iterations is not None or (args.original and not sgd_given)
     if full_batch and sgd_given:
-        raise ValueError(f"{', '.join(sgd_given)} apply to mini-batch SGD, not to full-batch gradient descent "
-                         "(--iterations); use --epochs instead")
+        raise ValueError(
+            f"{', '.join(sgd_given)} apply to mini-batch SGD, not to full-batch gradient descent "
+            "(--iterations); use --epochs instead"
+        )
+
     def pick(value: object, default: object) -> object:
-        return default if value is None else value         # 0 is a value given, to be checked, not a default
+        return default if value is None else value  # 0 is a value given, to be checked, not a default
 
     base = ORIGINAL if args.original else QUICK
-    network = {"name": base.name, "n_hidden": pick(args.hidden, base.n_hidden),
-               "scheme": pick(args.init, base.scheme), "learning_rate": pick(args.learning_rate, base.learning_rate)}
+    network = {
+        "name": base.name,
+        "n_hidden": pick(args.hidden, base.n_hidden),
+        "scheme": pick(args.init, base.scheme),
+        "learning_rate": pick(args.learning_rate, base.learning_rate),
+    }
     if full_batch:
         recipe = Recipe(**network, iterations=pick(args.iterations, ORIGINAL.iterations))
     else:
-        recipe = Recipe(**network, epochs=pick(args.epochs, QUICK.epochs),
-                        batch_size=pick(args.batch_size, QUICK.batch_size),
-                        momentum=pick(args.momentum, QUICK.momentum), lr_decay=pick(args.lr_decay, QUICK.lr_decay))
+        recipe = Recipe(
+            **network,
+            epochs=pick(args.epochs, QUICK.epochs),
+            batch_size=pick(args.batch_size, QUICK.batch_size),
+            momentum=pick(args.momentum, QUICK.momentum),
+            lr_decay=pick(args.lr_decay, QUICK.lr_decay),
+        )
     check_positive_int(recipe.n_hidden, "--hidden")
     check_positive_float(recipe.learning_rate, "--learning-rate")
     if full_batch:
@@ -119,23 +153,30 @@ def _check_run(args: argparse.Namespace, recipe: Recipe) -> None:
     if val_size >= n_train:
         raise ValueError(f"--val-size must be less than {whose} {n_train} training images; got {val_size}")
     if recipe.batch_size is not None and recipe.batch_size > n_train - val_size:
-        raise ValueError(f"--batch-size must be at most the {n_train - val_size} training images left after "
-                         f"--val-size {val_size}; got {recipe.batch_size}")
+        raise ValueError(
+            f"--batch-size must be at most the {n_train - val_size} training images left after "
+            f"--val-size {val_size}; got {recipe.batch_size}"
+        )
     if args.seed < 0:
         raise ValueError(f"--seed must be a whole number >= 0; got {args.seed}")
-    columns = recipe.batch_size or n_train - val_size        # examples in one forward pass
-    check_fits_in_memory(8 * recipe.n_hidden * (785 + 10) * 3 + 8 * 4 * recipe.n_hidden * columns,
-                         f"training a 784-{recipe.n_hidden}-10 network", "choose fewer hidden units (--hidden)")
+    columns = recipe.batch_size or n_train - val_size  # examples in one forward pass
+    check_fits_in_memory(
+        8 * recipe.n_hidden * (785 + 10) * 3 + 8 * 4 * recipe.n_hidden * columns,
+        f"training a 784-{recipe.n_hidden}-10 network",
+        "choose fewer hidden units (--hidden)",
+    )
     if args.save:
         _check_save(args)
 
 
 def _check_save(args: argparse.Namespace) -> None:
     """--save names a writable new file, never the --data file, and an existing file only with --force."""
-    save = params_path(args.save)                            # a folder that is missing or read-only: say so now
+    save = params_path(args.save)  # a folder that is missing or read-only: say so now
     if args.data not in ("bundled", "keras") and save.exists() and save.samefile(args.data):
-        raise ValueError(f"--save {args.save} is the --data file: saving would overwrite the data set with the "
-                         "params; choose another file name")
+        raise ValueError(
+            f"--save {args.save} is the --data file: saving would overwrite the data set with the "
+            "params; choose another file name"
+        )
     if save.exists() and not args.force:
         raise FileExistsError(f"--save: {save} already exists; choose another name, or add --force to replace it")
 
@@ -157,11 +198,15 @@ def _train(args: argparse.Namespace) -> None:
     data = load_dataset(rng=rng, val_size=args.val_size, source=args.data)
     print(f"{recipe} on {data.X_train.shape[1]} images, seed {args.seed}", flush=True)
     start = time.perf_counter()
-    params, _ = recipe.train(recipe.init_params(rng=rng), data.X_train, data.y_train, rng=rng,
-                             progress=not args.no_progress)
+    params, _ = recipe.train(
+        recipe.init_params(rng=rng), data.X_train, data.y_train, rng=rng, progress=not args.no_progress
+    )
     print(f"trained in {time.perf_counter() - start:.1f} s")
-    for name, X, y in (("train", data.X_train, data.y_train), ("validation", data.X_val, data.y_val),
-                       ("test", data.X_test, data.y_test)):
+    for name, X, y in (
+        ("train", data.X_train, data.y_train),
+        ("validation", data.X_val, data.y_val),
+        ("test", data.X_test, data.y_test),
+    ):
         print(f"{name + ' accuracy':<20} {accuracy(y, predict(params, X)):.2%}")
     if args.save:
         _save(args.save, params)

@@ -26,8 +26,7 @@ def describe(value: object) -> str:
 def check_rng(rng: object) -> np.random.Generator:
     """Check a numpy.random.Generator (never the global np.random state)."""
     if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator, e.g. rng=np.random.default_rng(0); "
-                        f"got {describe(rng)}")
+        raise TypeError(f"rng must be a numpy.random.Generator, e.g. rng=np.random.default_rng(0); got {describe(rng)}")
     return rng
 
 
@@ -40,16 +39,19 @@ def check_float_dtype(dtype: object, name: str) -> np.dtype:
     if dtype.kind != "f":
         raise TypeError(f"{name} must be a float type such as np.float64; got {dtype}")
     if dtype.itemsize < 4:
-        raise TypeError(f"{name} is {dtype}, which keeps only about 3 significant digits: too few for "
-                        "training (gradient steps vanish in its rounding). Use np.float32 or np.float64")
+        raise TypeError(
+            f"{name} is {dtype}, which keeps only about 3 significant digits: too few for "
+            "training (gradient steps vanish in its rounding). Use np.float32 or np.float64"
+        )
     return dtype
 
 
 def check_array(value: object, name: str, shape_text: str) -> np.ndarray:
     """A plain NumPy array (not a list, not a numpy.matrix, whose * and indexing differ)."""
     if isinstance(value, np.matrix):
-        raise TypeError(f"{name} is a numpy.matrix, whose operators behave differently; "
-                        f"pass a plain array: np.asarray({name})")
+        raise TypeError(
+            f"{name} is a numpy.matrix, whose operators behave differently; pass a plain array: np.asarray({name})"
+        )
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a NumPy array of shape {shape_text}; got {describe(value)}")
     return value
@@ -60,17 +62,22 @@ def check_images(X: object, name: str = "X", n_features: int | None = None) -> n
     X = check_array(X, name, "(n_features, m)")
     if X.ndim != 2:
         hint = " (flatten the images first: mnistnn.flatten_images)" if X.ndim == 3 else ""
-        raise ValueError(f"{name} must be 2-D, shape (n_features, m), one column per example; "
-                         f"got shape {X.shape}{hint}")
+        raise ValueError(
+            f"{name} must be 2-D, shape (n_features, m), one column per example; got shape {X.shape}{hint}"
+        )
     if X.dtype.kind != "f":
         raise TypeError(f"{name} must hold floats scaled to [0, 1] (use mnistnn.scale_pixels); got dtype {X.dtype}")
     check_float_dtype(X.dtype, name)
     if n_features is not None and X.shape[0] != n_features:
         if X.shape[1] == n_features:
-            raise ValueError(f"{name} has shape {X.shape}: one ROW per example, but one column per "
-                             f"example, ({n_features}, m), is expected. Pass {name}.T")
-        raise ValueError(f"W1 has {n_features} columns (one per input) but {name} has {X.shape[0]} rows "
-                         f"(shape {X.shape}): they must match. {name} should have shape ({n_features}, m)")
+            raise ValueError(
+                f"{name} has shape {X.shape}: one ROW per example, but one column per "
+                f"example, ({n_features}, m), is expected. Pass {name}.T"
+            )
+        raise ValueError(
+            f"W1 has {n_features} columns (one per input) but {name} has {X.shape[0]} rows "
+            f"(shape {X.shape}): they must match. {name} should have shape ({n_features}, m)"
+        )
     if X.shape[1] == 0:
         raise ValueError(f"{name} holds no examples (shape {X.shape})")
     low, high = X.min(), X.max()
@@ -83,8 +90,7 @@ def check_images(X: object, name: str = "X", n_features: int | None = None) -> n
             hint = f"these look scaled to [-1, 1]; the network expects [0, 1]: ({name} + 1) / 2"
         else:
             hint = "scale them to [0, 1] as the training images were"
-        raise ValueError(f"{name} must hold pixel values scaled to [0, 1]; got values from {low:g} to {high:g}: "
-                         f"{hint}")
+        raise ValueError(f"{name} must hold pixel values scaled to [0, 1]; got values from {low:g} to {high:g}: {hint}")
     return X
 
 
@@ -113,8 +119,9 @@ def check_params(params: object, name: str = "params") -> tuple[int, int, int]:
     if keys != set(PARAM_KEYS):
         missing = sorted(set(PARAM_KEYS) - keys)
         extra = sorted(str(key)[:30] for key in keys - set(PARAM_KEYS))
-        raise ValueError(f"{name} must have exactly the keys {', '.join(PARAM_KEYS)}; "
-                         f"missing {missing}, unexpected {extra}")
+        raise ValueError(
+            f"{name} must have exactly the keys {', '.join(PARAM_KEYS)}; missing {missing}, unexpected {extra}"
+        )
     for key in PARAM_KEYS:
         _check_param_array(params[key], f"{name}[{key!r}]", key)
     return _check_param_shapes({key: params[key].shape for key in PARAM_KEYS}, name)
@@ -124,9 +131,11 @@ def _check_param_array(value: object, label: str, key: str) -> None:
     """One parameter: a 2-D finite float array, float32 or float64; a flat bias is told how to reshape."""
     value = check_array(value, label, "(rows, columns)")
     if key.startswith("b") and value.ndim == 1:
-        raise ValueError(f"{label} has shape {value.shape}, a flat vector (the layout of cs231n and scikit-learn); "
-                         f"here each bias is a column, shape ({value.shape[0]}, 1), so that it adds to every column "
-                         f"of W @ X: pass {key}.reshape(-1, 1)")
+        raise ValueError(
+            f"{label} has shape {value.shape}, a flat vector (the layout of cs231n and scikit-learn); "
+            f"here each bias is a column, shape ({value.shape[0]}, 1), so that it adds to every column "
+            f"of W @ X: pass {key}.reshape(-1, 1)"
+        )
     if value.ndim != 2 or value.dtype.kind != "f":
         raise TypeError(f"{label} must be a 2-D float array; got {describe(value)}")
     check_float_dtype(value.dtype, label)
@@ -139,16 +148,22 @@ def _check_param_shapes(shapes: dict[str, tuple[int, ...]], name: str) -> tuple[
     W1, b1, W2, b2 = (shapes[key] for key in PARAM_KEYS)
     n_hidden, n_out = W2[1], W2[0]
     if W1[0] != n_hidden and W1[1] == n_hidden:
-        raise ValueError(f"{name}['W1'] has shape {W1}: it looks transposed. W1 must have one row per hidden "
-                         f"unit, shape ({n_hidden}, {W1[0]}) to fit W2 of shape {W2}; pass W1.T")
+        raise ValueError(
+            f"{name}['W1'] has shape {W1}: it looks transposed. W1 must have one row per hidden "
+            f"unit, shape ({n_hidden}, {W1[0]}) to fit W2 of shape {W2}; pass W1.T"
+        )
     if W1[0] != n_hidden:
-        raise ValueError(f"{name}['W1'] has {W1[0]} rows but W2 of shape {W2} has {n_hidden} columns: both "
-                         "must equal the number of hidden units h (W1 is (h, n_in), W2 is (n_out, h))")
+        raise ValueError(
+            f"{name}['W1'] has {W1[0]} rows but W2 of shape {W2} has {n_hidden} columns: both "
+            "must equal the number of hidden units h (W1 is (h, n_in), W2 is (n_out, h))"
+        )
     for key, got, expected in (("b1", b1, (n_hidden, 1)), ("b2", b2, (n_out, 1))):
         if got != expected:
             hint = f"; pass {key}.reshape(-1, 1)" if math.prod(got) == expected[0] else ""
-            raise ValueError(f"{name}[{key!r}] must have shape {expected}, one bias per unit as a column, "
-                             f"to fit W1 {W1} and W2 {W2}; got {got}{hint}")
+            raise ValueError(
+                f"{name}[{key!r}] must have shape {expected}, one bias per unit as a column, "
+                f"to fit W1 {W1} and W2 {W2}; got {got}{hint}"
+            )
     return W1[1], n_hidden, n_out
 
 
@@ -161,8 +176,12 @@ def check_positive_int(value: object, name: str) -> int:
 
 def check_positive_float(value: object, name: str) -> float:
     """Check a finite number > 0."""
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not math.isfinite(value) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
     return float(value)
 
@@ -170,9 +189,15 @@ def check_positive_float(value: object, name: str) -> float:
 def check_fraction(value: object, name: str, *, low_open: bool = False, high_open: bool = True) -> float:
     """Check a number in [0, 1), or (0, 1] with low_open=True, high_open=False."""
     interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
-            or not math.isfinite(value) or value < 0 or value > 1 \
-            or (low_open and value == 0) or (high_open and value == 1):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not math.isfinite(value)
+        or value < 0
+        or value > 1
+        or (low_open and value == 0)
+        or (high_open and value == 1)
+    ):
         raise ValueError(f"{name} must be a number in {interval}; got {value!r}")
     return float(value)
 
@@ -185,10 +210,13 @@ def memory_bytes() -> int | None:
         return None
 
 
-def check_fits_in_memory(n_bytes: int, what: str, fix: str, error: type[Exception] = ValueError, *,
-                         available: int | None = None) -> None:
+def check_fits_in_memory(
+    n_bytes: int, what: str, fix: str, error: type[Exception] = ValueError, *, available: int | None = None
+) -> None:
     """Refuse, up front, what would need more memory than ``available`` bytes (default: this machine's memory)."""
     available = memory_bytes() if available is None else available
     if available is not None and n_bytes > available:
-        raise error(f"{what} would need {n_bytes / 1e9:.1f} GB, more than this machine's "
-                    f"{available / 1e9:.1f} GB of memory: {fix}")
+        raise error(
+            f"{what} would need {n_bytes / 1e9:.1f} GB, more than this machine's "
+            f"{available / 1e9:.1f} GB of memory: {fix}"
+        )

@@ -111,16 +111,19 @@ def _check_npz_file(path: str | os.PathLike, what: str) -> Path:
     if magic.startswith(b"\x93NUMPY"):
         raise DataFormatError(f"{path} holds a single array (.npy), not {what}")
     if magic.startswith(b"\x80"):
-        raise DataFormatError(f"{path} is a Python pickle, which mnistnn never loads (it can run code); "
-                              f"expected {what}")
+        raise DataFormatError(
+            f"{path} is a Python pickle, which mnistnn never loads (it can run code); expected {what}"
+        )
     if not magic.startswith(b"PK"):
-        raise DataFormatError(f"{path} is not {what}: an .npz is a zip file, and this one is not "
-                              f"(it starts with {magic!r})")
+        raise DataFormatError(
+            f"{path} is not {what}: an .npz is a zip file, and this one is not (it starts with {magic!r})"
+        )
     return path
 
 
-def read_npz(path: str | os.PathLike, what: str = "an .npz archive", *, max_bytes: int = NPZ_LIMIT
-             ) -> dict[str, np.ndarray]:
+def read_npz(
+    path: str | os.PathLike, what: str = "an .npz archive", *, max_bytes: int = NPZ_LIMIT
+) -> dict[str, np.ndarray]:
     """Read every array of an .npz file, never unpickling anything; clear errors otherwise.
 
     Before any array is read, the header of each one is checked against the size of its data in the
@@ -137,12 +140,15 @@ def read_npz(path: str | os.PathLike, what: str = "an .npz archive", *, max_byte
         raise
     except ValueError as error:
         if "allow_pickle" in str(error):
-            raise DataFormatError(f"{path} contains pickled Python objects, which mnistnn never loads "
-                                  "(they can run code); save plain arrays with np.savez") from None
+            raise DataFormatError(
+                f"{path} contains pickled Python objects, which mnistnn never loads "
+                "(they can run code); save plain arrays with np.savez"
+            ) from None
         raise DataFormatError(f"{path} is not a readable .npz archive: {str(error)[:200]}") from None
     except Exception as error:  # noqa: BLE001  a damaged header can raise almost anything in numpy or zipfile
-        raise DataFormatError(f"{path} is not a readable .npz archive (truncated or corrupt?): "
-                              f"{type(error).__name__}: {str(error)[:200]}") from None
+        raise DataFormatError(
+            f"{path} is not a readable .npz archive (truncated or corrupt?): {type(error).__name__}: {str(error)[:200]}"
+        ) from None
 
 
 def _declared_arrays(archive: np.lib.npyio.NpzFile, path: Path) -> dict[str, tuple[tuple[int, ...], int]]:
@@ -158,9 +164,11 @@ def _declared_arrays(archive: np.lib.npyio.NpzFile, path: Path) -> dict[str, tup
             header_size = member.tell()
         n_bytes = math.prod(shape) * dtype.itemsize
         if not dtype.hasobject and header_size + n_bytes != info.file_size:
-            raise DataFormatError(f"{path}: the array {name!r} declares shape {shape} of {dtype} ({n_bytes:,} bytes) "
-                                  f"but the file holds {info.file_size - header_size:,} bytes of data: it is damaged "
-                                  "or was not written by np.savez")
+            raise DataFormatError(
+                f"{path}: the array {name!r} declares shape {shape} of {dtype} ({n_bytes:,} bytes) "
+                f"but the file holds {info.file_size - header_size:,} bytes of data: it is damaged "
+                "or was not written by np.savez"
+            )
         declared[name] = (shape, n_bytes)
     return declared
 
@@ -171,11 +179,17 @@ def _check_declared_sizes(archive: np.lib.npyio.NpzFile, path: Path, max_bytes: 
     total = sum(n_bytes for _, n_bytes in declared.values())
     shapes = {name: shape for name, (shape, _) in declared.items()}
     if total > max_bytes:
-        raise DataFormatError(f"{path}: its arrays would need {total / 2**20:,.0f} MiB of memory (shapes {shapes}), "
-                              f"more than the {max_bytes / 2**20:,.0f} MiB accepted for one file: "
-                              "the file is damaged or not what mnistnn expects")
-    check_fits_in_memory(total, f"{path}: its arrays (shapes {shapes})",
-                         "the file is damaged or not what mnistnn expects", error=DataFormatError)
+        raise DataFormatError(
+            f"{path}: its arrays would need {total / 2**20:,.0f} MiB of memory (shapes {shapes}), "
+            f"more than the {max_bytes / 2**20:,.0f} MiB accepted for one file: "
+            "the file is damaged or not what mnistnn expects"
+        )
+    check_fits_in_memory(
+        total,
+        f"{path}: its arrays (shapes {shapes})",
+        "the file is damaged or not what mnistnn expects",
+        error=DataFormatError,
+    )
 
 
 def npz_shapes(path: str | os.PathLike, what: str = "an .npz archive") -> dict[str, tuple[int, ...]]:
@@ -187,8 +201,9 @@ def npz_shapes(path: str | os.PathLike, what: str = "an .npz archive") -> dict[s
     except DataFormatError:
         raise
     except Exception as error:  # noqa: BLE001  as in read_npz: a damaged header can raise almost anything
-        raise DataFormatError(f"{path} is not a readable .npz archive: {type(error).__name__}: "
-                              f"{str(error)[:200]}") from None
+        raise DataFormatError(
+            f"{path} is not a readable .npz archive: {type(error).__name__}: {str(error)[:200]}"
+        ) from None
 
 
 def _read_mnist_npz(path: Path) -> dict[str, np.ndarray]:
@@ -196,8 +211,10 @@ def _read_mnist_npz(path: Path) -> dict[str, np.ndarray]:
     arrays = read_npz(path, "an .npz archive of MNIST arrays")
     missing = [name for name in ARRAY_NAMES if name not in arrays]
     if missing:
-        raise DataFormatError(f"{path} lacks the arrays {missing}; it has {sorted(arrays)}, "
-                              f"but the Keras MNIST layout needs {list(ARRAY_NAMES)}")
+        raise DataFormatError(
+            f"{path} lacks the arrays {missing}; it has {sorted(arrays)}, "
+            f"but the Keras MNIST layout needs {list(ARRAY_NAMES)}"
+        )
     return arrays
 
 
@@ -215,8 +232,10 @@ def _load_keras() -> dict[str, np.ndarray]:
     try:
         (x_train, y_train), (x_test, y_test) = mnist.load_data()
     except Exception as error:  # noqa: BLE001  Keras raises a bare Exception when the download fails
-        raise OSError(f"keras.datasets.mnist.load_data() failed ({error}); it downloads MNIST on "
-                      "first use. Offline, use the copy shipped with mnistnn: load_mnist('bundled')") from None
+        raise OSError(
+            f"keras.datasets.mnist.load_data() failed ({error}); it downloads MNIST on "
+            "first use. Offline, use the copy shipped with mnistnn: load_mnist('bundled')"
+        ) from None
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
@@ -255,8 +274,10 @@ def load_mnist(source: str | os.PathLike = "bundled") -> tuple[Split, Split]:
         arrays = _read_mnist_npz(bundled_path())
         for name, expected in CHECKSUMS.items():
             if _sha256(arrays[name]) != expected:
-                raise DataFormatError(f"the bundled {name} does not match its recorded sha256 checksum: "
-                                     "the package's copy of MNIST is damaged; reinstall mnistnn")
+                raise DataFormatError(
+                    f"the bundled {name} does not match its recorded sha256 checksum: "
+                    "the package's copy of MNIST is damaged; reinstall mnistnn"
+                )
         what = "bundled MNIST"
     elif isinstance(source, str | os.PathLike):
         path = Path(source)
@@ -328,20 +349,27 @@ def _parse_csv(path: Path) -> pd.DataFrame:
         magic = file.read(4)
     if magic.startswith(b"PK"):
         raise DataFormatError(f"{path} is a zip archive, not a CSV file: extract the CSV from it first")
-    compression = "gzip" if magic.startswith(b"\x1f\x8b") else None   # gzipped, whatever its name: read as is
+    compression = "gzip" if magic.startswith(b"\x1f\x8b") else None  # gzipped, whatever its name: read as is
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)   # rows longer than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # rows longer than the header
             frame = pd.read_csv(path, compression=compression, index_col=False)
     except pd.errors.ParserError as error:
         cells = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
-        detail = (f"line {cells[2]} has {cells[3]} cells but the header names {cells[1]} columns"
-                  if cells else str(error).strip()[:200])
-        raise DataFormatError(f"{path} is not a valid CSV file: {detail}. Every row must hold one label and "
-                              f"{N_PIXELS} pixels, separated by commas") from None
+        detail = (
+            f"line {cells[2]} has {cells[3]} cells but the header names {cells[1]} columns"
+            if cells
+            else str(error).strip()[:200]
+        )
+        raise DataFormatError(
+            f"{path} is not a valid CSV file: {detail}. Every row must hold one label and "
+            f"{N_PIXELS} pixels, separated by commas"
+        ) from None
     except pd.errors.ParserWarning:
-        raise DataFormatError(f"{path}: its rows have more cells than its header has column names; every row "
-                              f"must hold one label and {N_PIXELS} pixels") from None
+        raise DataFormatError(
+            f"{path}: its rows have more cells than its header has column names; every row "
+            f"must hold one label and {N_PIXELS} pixels"
+        ) from None
     except (pd.errors.EmptyDataError, UnicodeDecodeError, OSError, EOFError) as error:
         raise DataFormatError(f"{path} is not a readable CSV file: {str(error).strip()[:200]}") from None
     return frame
@@ -352,17 +380,21 @@ def _csv_columns(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     expected = ["label"] + [f"pixel{j}" for j in range(N_PIXELS)]
     columns = [str(c) for c in frame.columns]
     if len(columns) == 1 and ";" in columns[0]:
-        raise DataFormatError(f"{path} is separated by semicolons (;), not commas: re-save it as a "
-                              "comma-separated file, or read it with pd.read_csv(path, sep=';') and write it "
-                              "back with mnistnn.write_kaggle_csv")
+        raise DataFormatError(
+            f"{path} is separated by semicolons (;), not commas: re-save it as a "
+            "comma-separated file, or read it with pd.read_csv(path, sep=';') and write it "
+            "back with mnistnn.write_kaggle_csv"
+        )
     if sorted(columns) == sorted(expected):
-        frame = frame[expected]                  # the right columns in another order: take them by name
+        frame = frame[expected]  # the right columns in another order: take them by name
     elif columns != expected:
         missing = [c for c in expected if c not in columns]
         extra = [c[:30] for c in columns if c not in expected]
-        raise DataFormatError(f"{path} must have the columns label, pixel0, ..., pixel783; "
-                              f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
-                              f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}")
+        raise DataFormatError(
+            f"{path} must have the columns label, pixel0, ..., pixel783; "
+            f"missing {missing[:5]}{'...' if len(missing) > 5 else ''}, "
+            f"unexpected {extra[:5]}{'...' if len(extra) > 5 else ''}"
+        )
     if frame.empty:
         raise DataFormatError(f"{path}: holds no images (the header but no rows)")
     return frame
@@ -372,8 +404,9 @@ def _whole_numbers(frame: pd.DataFrame, path: Path) -> np.ndarray:
     """The frame's cells as whole numbers (int64), or a DataFormatError naming what is not one."""
     non_numeric = [c for c in frame.columns if frame[c].dtype.kind not in "iuf"]
     if non_numeric:
-        raise DataFormatError(f"{path}: columns {non_numeric[:5]} hold non-numeric values; "
-                             "every cell must be a whole number")
+        raise DataFormatError(
+            f"{path}: columns {non_numeric[:5]} hold non-numeric values; every cell must be a whole number"
+        )
     values = frame.to_numpy()
     if values.dtype.kind == "f":
         if not np.isfinite(values).all():
@@ -381,8 +414,9 @@ def _whole_numbers(frame: pd.DataFrame, path: Path) -> np.ndarray:
         if (values != np.round(values)).any():
             raise DataFormatError(f"{path} has fractional values; pixels and labels must be whole numbers")
         if values.min() < -1 or values.max() > 256:  # checked before the cast, which would wrap huge values
-            raise DataFormatError(f"{path} has values from {values.min():g} to {values.max():g}; labels must be "
-                                  "0..9 and pixels 0..255")
+            raise DataFormatError(
+                f"{path} has values from {values.min():g} to {values.max():g}; labels must be 0..9 and pixels 0..255"
+            )
         values = values.astype(np.int64)
     return values
 
@@ -423,8 +457,9 @@ def scale_pixels(X: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     """
     X = check_array(X, "X", "(..., any shape) of integer pixels")
     if X.dtype.kind not in "iu":
-        raise TypeError("X must be an array of integer pixels 0..255 (already scaled? then leave it); "
-                        f"got {describe(X)}")
+        raise TypeError(
+            f"X must be an array of integer pixels 0..255 (already scaled? then leave it); got {describe(X)}"
+        )
     dtype = check_float_dtype(dtype, "dtype")
     if X.size and (X.min() < 0 or X.max() > 255):
         raise ValueError(f"pixel values must be in 0..255; got {X.min()}..{X.max()}")
@@ -455,8 +490,9 @@ def shuffle(x: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Split:
     return x[order], y[order]
 
 
-def train_val_split(x: np.ndarray, y: np.ndarray, *, val_size: int = 10_000,
-                    rng: np.random.Generator) -> tuple[Split, Split]:
+def train_val_split(
+    x: np.ndarray, y: np.ndarray, *, val_size: int = 10_000, rng: np.random.Generator
+) -> tuple[Split, Split]:
     """Shuffle, then hold out a validation set.
 
     Use it on the training data only: the test set stays apart until the very end.
@@ -501,8 +537,9 @@ class Dataset:
         return f"Dataset({sizes})"
 
 
-def load_dataset(*, rng: np.random.Generator, val_size: int = 10_000, source: str | os.PathLike = "bundled",
-                 dtype: type = np.float64) -> Dataset:
+def load_dataset(
+    *, rng: np.random.Generator, val_size: int = 10_000, source: str | os.PathLike = "bundled", dtype: type = np.float64
+) -> Dataset:
     """Load MNIST, hold out a validation set, and bring every split into the network's layout.
 
     Parameters
@@ -523,7 +560,7 @@ def load_dataset(*, rng: np.random.Generator, val_size: int = 10_000, source: st
         scaled to [0, 1] and column-major (``X[:, i]``, example i, is contiguous), and the labels ``y_*`` as int64.
     """
     check_rng(rng)
-    dtype = check_float_dtype(dtype, "dtype")         # checked before the data is read, not after
+    dtype = check_float_dtype(dtype, "dtype")  # checked before the data is read, not after
     (x_train, y_train), (x_test, y_test) = load_mnist(source)
     (x_train, y_train), (x_val, y_val) = train_val_split(x_train, y_train, val_size=val_size, rng=rng)
 
@@ -532,5 +569,11 @@ def load_dataset(*, rng: np.random.Generator, val_size: int = 10_000, source: st
         # columns X[:, :k] is then one block, and a mini-batch is a quick gather of whole examples, with no copy.
         return scale_pixels(flatten_images(np.ascontiguousarray(x)), dtype=dtype)
 
-    return Dataset(layout(x_train), y_train.astype(np.int64), layout(x_val), y_val.astype(np.int64),
-                   layout(x_test), y_test.astype(np.int64))
+    return Dataset(
+        layout(x_train),
+        y_train.astype(np.int64),
+        layout(x_val),
+        y_val.astype(np.int64),
+        layout(x_test),
+        y_test.astype(np.int64),
+    )

@@ -27,11 +27,11 @@ import numpy as np
 
 from ._checks import describe
 
-FRAME = 28   # side of an MNIST image, in pixels
-BOX = 20     # side of the box the digit is scaled to fit
+FRAME = 28  # side of an MNIST image, in pixels
+BOX = 20  # side of the box the digit is scaled to fit
 CENTRE = 14  # row and column (0-based) where MNIST's digits have their centre of mass
 
-GRAIN = 4          # ink within this many median deviations of the background is grain, not a stroke
+GRAIN = 4  # ink within this many median deviations of the background is grain, not a stroke
 MIN_CONTRAST = 0.2  # the strongest stroke must differ from the background by this much of the full range
 
 __all__ = ["EmptyDrawingError", "prepare_drawing"]
@@ -57,8 +57,10 @@ def _levels(canvas: object) -> np.ndarray:
     if kind in "iu":
         low, high = int(canvas.min()), int(canvas.max())
         if low < 0 or high > 255:
-            raise ValueError(f"canvas holds integers from {low} to {high}; grey levels 0..255 are expected "
-                             "(0 = no ink). Rescale them, e.g. to floats in [0, 1]")
+            raise ValueError(
+                f"canvas holds integers from {low} to {high}; grey levels 0..255 are expected "
+                "(0 = no ink). Rescale them, e.g. to floats in [0, 1]"
+            )
         return canvas.astype(np.float64) / 255.0
     if kind == "f":
         if not np.isfinite(canvas).all():
@@ -66,33 +68,42 @@ def _levels(canvas: object) -> np.ndarray:
         low, high = float(canvas.min()), float(canvas.max())
         if low < 0.0 or high > 1.0:
             hint = " (grey levels 0..255? divide by 255)" if low >= 0.0 and high <= 255.0 else ""
-            raise ValueError(f"canvas holds floats from {low:g} to {high:g}; ink in [0, 1] is expected, 0 = no "
-                             f"ink{hint}")
+            raise ValueError(
+                f"canvas holds floats from {low:g} to {high:g}; ink in [0, 1] is expected, 0 = no ink{hint}"
+            )
         return canvas.astype(np.float64)
-    raise TypeError(f"canvas must hold numbers (uint8 grey levels 0..255, floats in [0, 1], or booleans); "
-                    f"got dtype {canvas.dtype}")
+    raise TypeError(
+        f"canvas must hold numbers (uint8 grey levels 0..255, floats in [0, 1], or booleans); got dtype {canvas.dtype}"
+    )
 
 
 def _check_canvas_shape(canvas: object) -> None:
     """A NumPy array of shape (height, width), at least 28 x 28; what else it looks like, said."""
     if not isinstance(canvas, np.ndarray):
-        raise TypeError(f"canvas must be a NumPy array of shape (height, width), e.g. (280, 280), with ink > 0 "
-                        f"on a 0 background; got {describe(canvas)}. Convert it with np.asarray(canvas)")
+        raise TypeError(
+            f"canvas must be a NumPy array of shape (height, width), e.g. (280, 280), with ink > 0 "
+            f"on a 0 background; got {describe(canvas)}. Convert it with np.asarray(canvas)"
+        )
     if canvas.ndim != 2:
         if canvas.ndim == 3 and canvas.shape[-1] in (3, 4):
-            hint = (" This looks like a colour image (height, width, channels): pass one channel, e.g. the "
-                    "alpha channel canvas[..., 3] of an RGBA drawing, or canvas[..., 0] of a scan (dark ink on "
-                    "light paper is recognised and inverted)")
-        elif canvas.ndim == 1 and round(canvas.size ** 0.5) ** 2 == canvas.size:
-            side = round(canvas.size ** 0.5)
+            hint = (
+                " This looks like a colour image (height, width, channels): pass one channel, e.g. the "
+                "alpha channel canvas[..., 3] of an RGBA drawing, or canvas[..., 0] of a scan (dark ink on "
+                "light paper is recognised and inverted)"
+            )
+        elif canvas.ndim == 1 and round(canvas.size**0.5) ** 2 == canvas.size:
+            side = round(canvas.size**0.5)
             hint = f" This looks like a flattened image: pass canvas.reshape({side}, {side})"
         else:
             hint = ""
-        raise ValueError(f"canvas must be 2-D, shape (height, width), one grey level per pixel; got shape "
-                         f"{canvas.shape}.{hint}")
+        raise ValueError(
+            f"canvas must be 2-D, shape (height, width), one grey level per pixel; got shape {canvas.shape}.{hint}"
+        )
     if min(canvas.shape) < FRAME:
-        raise ValueError(f"canvas must be at least {FRAME} x {FRAME} pixels (MNIST's own size; a drawing canvas "
-                         f"is usually larger, e.g. 280 x 280); got shape {canvas.shape}")
+        raise ValueError(
+            f"canvas must be at least {FRAME} x {FRAME} pixels (MNIST's own size; a drawing canvas "
+            f"is usually larger, e.g. 280 x 280); got shape {canvas.shape}"
+        )
 
 
 def _area_weights(n_in: int, n_out: int) -> np.ndarray:
@@ -103,10 +114,10 @@ def _area_weights(n_in: int, n_out: int) -> np.ndarray:
     old pixel the overlaps are whole numbers, and every row sums to exactly n_in: dividing by n_in gives the
     mean, and a region of ink 1 comes out exactly 1 (whole numbers add up exactly in floating point).
     """
-    start = np.arange(n_out)[:, None] * n_in                    # (n_out, 1)  in units of 1 / n_out
-    pixel = np.arange(n_in)[None, :] * n_out                    # (1, n_in)
+    start = np.arange(n_out)[:, None] * n_in  # (n_out, 1)  in units of 1 / n_out
+    pixel = np.arange(n_in)[None, :] * n_out  # (1, n_in)
     overlap = np.minimum(start + n_in, pixel + n_out) - np.maximum(start, pixel)
-    return np.clip(overlap, 0, None).astype(np.float64)         # (n_out, n_in), rows sum to n_in
+    return np.clip(overlap, 0, None).astype(np.float64)  # (n_out, n_in), rows sum to n_in
 
 
 def _strokes(levels: np.ndarray) -> np.ndarray:
@@ -117,16 +128,19 @@ def _strokes(levels: np.ndarray) -> np.ndarray:
     (0 on a clean drawing canvas): ink within four times it is set to 0. Raises EmptyDrawingError when no stroke
     stands out.
     """
-    background = float(np.median(levels))    # a digit covers well under half of its canvas: the rest is background
+    background = float(np.median(levels))  # a digit covers well under half of its canvas: the rest is background
     ink = np.clip(background - levels if background > 0.5 else levels - background, 0.0, None)
     strength = ink.max()
     if strength == 0:
-        raise EmptyDrawingError("the canvas is empty: draw a digit (every pixel has the background's level, so "
-                                "there is nothing to read)")
+        raise EmptyDrawingError(
+            "the canvas is empty: draw a digit (every pixel has the background's level, so there is nothing to read)"
+        )
     if strength < MIN_CONTRAST:
-        raise EmptyDrawingError(f"the canvas holds no clear stroke: the strongest ink differs from the background "
-                                f"({background:.2f}) by only {strength:.2f} of the full range (at least {MIN_CONTRAST}"
-                                " is needed); draw a digit, or scan it with more contrast")
+        raise EmptyDrawingError(
+            f"the canvas holds no clear stroke: the strongest ink differs from the background "
+            f"({background:.2f}) by only {strength:.2f} of the full range (at least {MIN_CONTRAST}"
+            " is needed); draw a digit, or scan it with more contrast"
+        )
     grain = GRAIN * float(np.median(np.abs(levels - background)))
     return np.where(ink > grain, ink / strength, 0.0)
 
@@ -169,14 +183,14 @@ def prepare_drawing(canvas: np.ndarray, *, dtype: type = np.float64) -> np.ndarr
     ink = _strokes(_levels(canvas))
     rows = np.flatnonzero(ink.max(axis=1) > 0)
     cols = np.flatnonzero(ink.max(axis=0) > 0)
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]      # (h, w), the ink's bounding box
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # (h, w), the ink's bounding box
 
     # 20 pixels for the longer side; the shorter keeps the aspect ratio (at least 1 pixel).
     h, w = crop.shape
     longer = max(h, w)
     new_h = max(1, round(h * BOX / longer))
     new_w = max(1, round(w * BOX / longer))
-    digit = (_area_weights(h, new_h) @ crop @ _area_weights(w, new_w).T) / (h * w)   # (new_h, new_w)
+    digit = (_area_weights(h, new_h) @ crop @ _area_weights(w, new_w).T) / (h * w)  # (new_h, new_w)
 
     # Centre of mass to (14, 14), by whole pixels, keeping the box inside the frame.
     mass = digit.sum()
@@ -186,5 +200,5 @@ def prepare_drawing(canvas: np.ndarray, *, dtype: type = np.float64) -> np.ndarr
     left = int(np.clip(round(CENTRE - col_com), 0, FRAME - new_w))
 
     image = np.zeros((FRAME, FRAME), dtype=dtype)
-    image[top:top + new_h, left:left + new_w] = np.clip(digit, 0.0, 1.0)
+    image[top : top + new_h, left : left + new_w] = np.clip(digit, 0.0, 1.0)
     return image

@@ -51,9 +51,14 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b) / denominator) if denominator > 0 else 0.0
 
 
-def gradient_check(params: Params, X: np.ndarray, y: np.ndarray, *,
-                   backward_fn: Callable[[Params, Cache, np.ndarray, np.ndarray], Params] = backward,
-                   eps: float = 1e-6) -> float:
+def gradient_check(
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    backward_fn: Callable[[Params, Cache, np.ndarray, np.ndarray], Params] = backward,
+    eps: float = 1e-6,
+) -> float:
     """Check a backward function against central differences of the loss.
 
     Parameters
@@ -82,8 +87,10 @@ def gradient_check(params: Params, X: np.ndarray, y: np.ndarray, *,
     check_images(X, "X", n_features=params["W1"].shape[1])
     check_labels(y, "y", m=X.shape[1], n_classes=params["W2"].shape[0])
     if any(value.dtype != np.float64 for value in (*params.values(), X)):
-        raise TypeError("gradient_check needs float64 params and X: in float32 the rounding error of "
-                        "the differences is as large as what is being checked")
+        raise TypeError(
+            "gradient_check needs float64 params and X: in float32 the rounding error of "
+            "the differences is as large as what is being checked"
+        )
     A2, cache = forward(params, X)
     analytic = backward_fn(params, cache, X, y)
 

@@ -70,8 +70,8 @@ def precision_recall(C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         never predicted (or never present) gets 0, not 0/0 = nan.
     """
     _check_counts(C)
-    diagonal = np.diag(C).astype(np.float64)                 # (k,)
-    predicted, actual = C.sum(axis=0), C.sum(axis=1)         # (k,) column sums, row sums
+    diagonal = np.diag(C).astype(np.float64)  # (k,)
+    predicted, actual = C.sum(axis=0), C.sum(axis=1)  # (k,) column sums, row sums
     precision = np.divide(diagonal, predicted, out=np.zeros_like(diagonal), where=predicted > 0)
     recall = np.divide(diagonal, actual, out=np.zeros_like(diagonal), where=actual > 0)
     return precision, recall

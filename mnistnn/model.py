@@ -40,8 +40,15 @@ def _column_blocks(m: int) -> list[slice]:
     return [slice(start, start + SCORING_BLOCK) for start in range(0, m, SCORING_BLOCK)]
 
 
-def init_params(n_in: int, n_hidden: int, n_out: int, *, rng: np.random.Generator,
-                scheme: Literal["uniform", "he"] = "uniform", dtype: type = np.float64) -> Params:
+def init_params(
+    n_in: int,
+    n_hidden: int,
+    n_out: int,
+    *,
+    rng: np.random.Generator,
+    scheme: Literal["uniform", "he"] = "uniform",
+    dtype: type = np.float64,
+) -> Params:
     """Draw the initial weights and biases of a one-hidden-layer network.
 
     Parameters
@@ -61,21 +68,25 @@ def init_params(n_in: int, n_hidden: int, n_out: int, *, rng: np.random.Generato
     params : dict
         ``W1`` (n_hidden, n_in), ``b1`` (n_hidden, 1), ``W2`` (n_out, n_hidden), ``b2`` (n_out, 1).
     """
-    n_in, n_hidden, n_out = (check_positive_int(value, name) for name, value in
-                             (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)))
+    n_in, n_hidden, n_out = (
+        check_positive_int(value, name) for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out))
+    )
     check_rng(rng)
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"scheme must be one of {INIT_SCHEMES}; got {scheme!r}")
     dtype = check_float_dtype(dtype, "dtype")
     shapes = {"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden), "b2": (n_out, 1)}
-    check_fits_in_memory(8 * sum(rows * columns for rows, columns in shapes.values()),
-                         f"a {n_in}-{n_hidden}-{n_out} network's parameters", "choose fewer hidden units")
+    check_fits_in_memory(
+        8 * sum(rows * columns for rows, columns in shapes.values()),
+        f"a {n_in}-{n_hidden}-{n_out} network's parameters",
+        "choose fewer hidden units",
+    )
     params = {}
     for key, shape in shapes.items():
         if scheme == "uniform":
-            params[key] = rng.random(shape) - 0.5                                    # U[-0.5, 0.5)
+            params[key] = rng.random(shape) - 0.5  # U[-0.5, 0.5)
         elif key.startswith("W"):
-            params[key] = rng.standard_normal(shape) * np.sqrt(2.0 / shape[1])      # He: variance 2 / n_in
+            params[key] = rng.standard_normal(shape) * np.sqrt(2.0 / shape[1])  # He: variance 2 / n_in
         else:
             params[key] = np.zeros(shape)
     return {key: value.astype(dtype, copy=False) for key, value in params.items()}
@@ -111,7 +122,7 @@ def softmax(Z: np.ndarray) -> np.ndarray:
 
 def log_softmax(Z: np.ndarray) -> np.ndarray:
     """Column-wise log of softmax(Z), shape (k, m) in and out: finite even where softmax underflows to 0."""
-    Z_shifted = Z - Z.max(axis=0, keepdims=True)   # the same max-shift as softmax
+    Z_shifted = Z - Z.max(axis=0, keepdims=True)  # the same max-shift as softmax
     return Z_shifted - np.log(np.exp(Z_shifted).sum(axis=0, keepdims=True))
 
 
@@ -166,8 +177,8 @@ def cross_entropy(A2: np.ndarray, y: np.ndarray, *, from_logits: bool = False) -
     columns = np.arange(y.shape[0])
     if from_logits:
         return float(-log_softmax(A2)[y, columns].mean())
-    p_true = A2[y, columns]                               # (m,)  probability given to the true class
-    with np.errstate(divide="ignore"):                    # log(0) = inf is reported, not warned about
+    p_true = A2[y, columns]  # (m,)  probability given to the true class
+    with np.errstate(divide="ignore"):  # log(0) = inf is reported, not warned about
         return float(-np.log(p_true).mean())
 
 
@@ -191,10 +202,10 @@ def forward(params: Params, X: np.ndarray) -> tuple[np.ndarray, Cache]:
     cache : dict
         The intermediates ``Z1``, ``A1`` (h, m) and ``Z2``, ``A2`` (k, m), needed by :func:`backward`.
     """
-    Z1 = params["W1"] @ X + params["b1"]          # (h, m)
-    A1 = relu(Z1)                                 # (h, m)
-    Z2 = params["W2"] @ A1 + params["b2"]         # (k, m)
-    A2 = softmax(Z2)                              # (k, m)
+    Z1 = params["W1"] @ X + params["b1"]  # (h, m)
+    A1 = relu(Z1)  # (h, m)
+    Z2 = params["W2"] @ A1 + params["b2"]  # (k, m)
+    A2 = softmax(Z2)  # (k, m)
     return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
 
 
@@ -222,12 +233,12 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> Para
     """
     m = X.shape[1]
     Y = one_hot(y, params["W2"].shape[0], dtype=cache["A2"].dtype)  # (k, m)  labels -> one column per example
-    dZ2 = (cache["A2"] - Y) / m                            # (k, m)  softmax + cross-entropy together
-    dW2 = dZ2 @ cache["A1"].T                              # (k, h)
-    db2 = dZ2.sum(axis=1, keepdims=True)                   # (k, 1)  one bias per output unit
+    dZ2 = (cache["A2"] - Y) / m  # (k, m)  softmax + cross-entropy together
+    dW2 = dZ2 @ cache["A1"].T  # (k, h)
+    db2 = dZ2.sum(axis=1, keepdims=True)  # (k, 1)  one bias per output unit
     dZ1 = (params["W2"].T @ dZ2) * relu_grad(cache["Z1"])  # (h, m)  ReLU' of the PRE-activation
-    dW1 = dZ1 @ X.T                                        # (h, n_in)
-    db1 = dZ1.sum(axis=1, keepdims=True)                   # (h, 1)
+    dW1 = dZ1 @ X.T  # (h, n_in)
+    db1 = dZ1.sum(axis=1, keepdims=True)  # (h, 1)
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
@@ -247,5 +258,4 @@ def predict(params: Params, X: np.ndarray) -> np.ndarray:
         The index of the largest probability in each column (scored 1,000 columns at a time, to save memory).
     """
     check_images(X, "X", n_features=check_params(params)[0])
-    return np.concatenate([forward(params, X[:, block])[0].argmax(axis=0)
-                           for block in _column_blocks(X.shape[1])])
+    return np.concatenate([forward(params, X[:, block])[0].argmax(axis=0) for block in _column_blocks(X.shape[1])])

@@ -23,14 +23,16 @@ def params_path(path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     if path.is_dir():
-        raise IsADirectoryError(f"cannot save params to {path}: it is a folder; give a file name, e.g. "
-                                f"{path / 'params.npz'}")
+        raise IsADirectoryError(
+            f"cannot save params to {path}: it is a folder; give a file name, e.g. {path / 'params.npz'}"
+        )
     if path.suffix == "":
         path = path.with_suffix(".npz")
-    target = Path(os.path.realpath(path))          # write through a symbolic link, not over it
+    target = Path(os.path.realpath(path))  # write through a symbolic link, not over it
     if target.is_dir():
-        raise IsADirectoryError(f"cannot save params to {path}: it is a folder; give a file name, e.g. "
-                                f"{path / 'params.npz'}")
+        raise IsADirectoryError(
+            f"cannot save params to {path}: it is a folder; give a file name, e.g. {path / 'params.npz'}"
+        )
     if not target.parent.is_dir():
         raise FileNotFoundError(f"cannot save params to {path}: the folder {target.parent} does not exist")
     if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
@@ -65,7 +67,7 @@ def save_params(path: str | os.PathLike, params: Params) -> Path:
         with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as file:
             np.savez(file, **{key: params[key] for key in PARAM_KEYS})
             file.flush()
-            os.fsync(file.fileno())                    # on disk before it takes the name
+            os.fsync(file.fileno())  # on disk before it takes the name
         if target.exists():
             os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
         os.replace(tmp, target)

@@ -44,8 +44,14 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def show_digits(images: np.ndarray, labels: Sequence[int] | None = None,
-                predictions: Sequence[int] | None = None, *, ncols: int = 10, title: str | None = None) -> Figure:
+def show_digits(
+    images: np.ndarray,
+    labels: Sequence[int] | None = None,
+    predictions: Sequence[int] | None = None,
+    *,
+    ncols: int = 10,
+    title: str | None = None,
+) -> Figure:
     """A grid of digits with their labels (and predictions: wrong ones in red).
 
     Parameters
@@ -77,8 +83,12 @@ def show_digits(images: np.ndarray, labels: Sequence[int] | None = None,
         ax.imshow(x[i], cmap="gray_r", vmin=0, vmax=x.max() or 1)
         if labels is not None and predictions is not None:
             wrong = labels[i] != predictions[i]
-            ax.set_title(f"{'✗ ' if wrong else ''}{labels[i]} → {predictions[i]}", fontsize=9,
-                         color=VERMILLION if wrong else "black", fontweight="bold" if wrong else "normal")
+            ax.set_title(
+                f"{'✗ ' if wrong else ''}{labels[i]} → {predictions[i]}",
+                fontsize=9,
+                color=VERMILLION if wrong else "black",
+                fontweight="bold" if wrong else "normal",
+            )
         elif labels is not None or predictions is not None:
             ax.set_title(str((labels if labels is not None else predictions)[i]), fontsize=9)
     if title:
@@ -97,16 +107,24 @@ def plot_history(history: History, *, title: str | None = None) -> Figure:
     """
     x_key = "iteration" if "iteration" in history else "epoch" if "epoch" in history else None
     if x_key is None or "loss" not in history or "accuracy" not in history:
-        raise ValueError("history must be a dict from gradient_descent or sgd, with 'iteration' or 'epoch', "
-                         f"'loss' and 'accuracy'; got keys {sorted(history)}")
+        raise ValueError(
+            "history must be a dict from gradient_descent or sgd, with 'iteration' or 'epoch', "
+            f"'loss' and 'accuracy'; got keys {sorted(history)}"
+        )
     fig = _figure(10, 3.6)
     ax_loss, ax_acc = fig.subplots(1, 2)
     marker = "o" if len(history[x_key]) <= 20 else None
     for ax, key, label in ((ax_loss, "loss", "cross-entropy loss"), (ax_acc, "accuracy", "accuracy")):
         ax.plot(history[x_key], history[key], color=BLUE, linestyle="-", marker=marker, label="training")
         if f"val_{key}" in history:
-            ax.plot(history[x_key], history[f"val_{key}"], color=ORANGE, linestyle="--",
-                    marker="s" if marker else None, label="validation")
+            ax.plot(
+                history[x_key],
+                history[f"val_{key}"],
+                color=ORANGE,
+                linestyle="--",
+                marker="s" if marker else None,
+                label="validation",
+            )
         ax.set_xlabel(x_key)
         if x_key == "epoch":
             ax.xaxis.get_major_locator().set_params(integer=True)
@@ -118,8 +136,7 @@ def plot_history(history: History, *, title: str | None = None) -> Figure:
     return fig
 
 
-def plot_probabilities(probabilities: np.ndarray, image: np.ndarray | None = None,
-                       label: int | None = None) -> Figure:
+def plot_probabilities(probabilities: np.ndarray, image: np.ndarray | None = None, label: int | None = None) -> Figure:
     """Bar chart of the 10 class probabilities for one example, next to its image if given.
 
     Parameters
@@ -133,8 +150,9 @@ def plot_probabilities(probabilities: np.ndarray, image: np.ndarray | None = Non
     """
     p = np.asarray(probabilities, dtype=float).reshape(-1)
     if p.shape[0] != 10:
-        raise ValueError(f"probabilities must hold the 10 class probabilities of one example; got shape "
-                         f"{np.shape(probabilities)}")
+        raise ValueError(
+            f"probabilities must hold the 10 class probabilities of one example; got shape {np.shape(probabilities)}"
+        )
     fig = _figure(8 if image is not None else 5, 2.8)
     if image is not None:
         ax_img, ax = fig.subplots(1, 2, width_ratios=[1, 2.2])
@@ -151,14 +169,22 @@ def plot_probabilities(probabilities: np.ndarray, image: np.ndarray | None = Non
         colors[predicted], hatches[predicted] = VERMILLION, "//"
         legend["wrong prediction"] = (VERMILLION, "//")
     colors[predicted if label is None else int(label)] = BLUE
-    hatches[predicted if label is None else int(label)] = ".."          # marked by a pattern too, not colour alone
-    legend = {("prediction" if label is None else "true digit" + (" = prediction" if int(label) == predicted
-                                                                  else "")): (BLUE, ".."), **legend}
+    hatches[predicted if label is None else int(label)] = ".."  # marked by a pattern too, not colour alone
+    legend = {
+        ("prediction" if label is None else "true digit" + (" = prediction" if int(label) == predicted else "")): (
+            BLUE,
+            "..",
+        ),
+        **legend,
+    }
     ax.bar(range(10), p, color=colors, hatch=hatches, edgecolor="black", linewidth=0.5)
     from matplotlib.patches import Patch
 
-    ax.legend(handles=[Patch(facecolor=c, hatch=h, edgecolor="black", label=text) for text, (c, h) in legend.items()],
-              loc="upper left", fontsize=8)
+    ax.legend(
+        handles=[Patch(facecolor=c, hatch=h, edgecolor="black", label=text) for text, (c, h) in legend.items()],
+        loc="upper left",
+        fontsize=8,
+    )
     ax.set_xticks(range(10))
     ax.set_ylim(0, 1)
     ax.set_xlabel("digit")
@@ -195,8 +221,9 @@ def plot_confusion_matrix(C: np.ndarray, *, normalize: bool = False, hide_diagon
             if hide_diagonal and i == j:
                 continue
             text = f"{values[i, j]:.2f}" if normalize else str(int(values[i, j]))
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if values[i, j] > threshold else "black")
+            ax.text(
+                j, i, text, ha="center", va="center", fontsize=7, color="white" if values[i, j] > threshold else "black"
+            )
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
     ax.set_xlabel("predicted")
@@ -204,8 +231,7 @@ def plot_confusion_matrix(C: np.ndarray, *, normalize: bool = False, hide_diagon
     return fig
 
 
-def show_hidden_weights(W1: np.ndarray, *, ncols: int = 10, title: str | None = None,
-                        label: str = "weight") -> Figure:
+def show_hidden_weights(W1: np.ndarray, *, ncols: int = 10, title: str | None = None, label: str = "weight") -> Figure:
     """Each hidden unit's incoming weights (a row of W1) drawn as a 28x28 image, with a colour bar.
 
     Blue: pixels that excite the unit; red: pixels that inhibit it; white: 0; same colour scale for all.
@@ -254,9 +280,11 @@ def draw_network(n_hidden: int = 10, *, backward: bool = False) -> Figure:
     ax.set_axis_off()
     shown_hidden = min(n_hidden, 8)
     drawn = f" ({shown_hidden} drawn)" if shown_hidden < n_hidden else ""
-    layers = [(1.2, 8, "input $X$: 784 pixels (8 drawn)\n(784, m)", GREY),
-              (5.0, shown_hidden, f"hidden layer: $h$ = {n_hidden} ReLU units{drawn}\n$Z_1$, $A_1$: ($h$, m)", BLUE),
-              (8.8, 10, "output layer: 10 softmax units\n$Z_2$, $A_2$: (10, m), one row per digit", ORANGE)]
+    layers = [
+        (1.2, 8, "input $X$: 784 pixels (8 drawn)\n(784, m)", GREY),
+        (5.0, shown_hidden, f"hidden layer: $h$ = {n_hidden} ReLU units{drawn}\n$Z_1$, $A_1$: ($h$, m)", BLUE),
+        (8.8, 10, "output layer: 10 softmax units\n$Z_2$, $A_2$: (10, m), one row per digit", ORANGE),
+    ]
     positions = []
     for x, count, text, colour in layers:
         ys = np.linspace(3.4, 0.6, count)
@@ -268,18 +296,44 @@ def draw_network(n_hidden: int = 10, *, backward: bool = False) -> Figure:
         for y0 in ys0:
             for y1 in ys1:
                 ax.plot([x0 + 0.13, x1 - 0.13], [y0, y1], color="black", alpha=0.12, linewidth=0.6)
-    ax.text(3.0, 3.75, "$Z_1 = W_1 X + b_1$,  $A_1 = \\mathrm{ReLU}(Z_1)$\n$W_1$: ($h$, 784),  $b_1$: ($h$, 1)",
-            ha="center", fontsize=9)
-    ax.text(7.0, 3.75, "$Z_2 = W_2 A_1 + b_2$,  $A_2 = \\mathrm{softmax}(Z_2)$\n$W_2$: (10, $h$),  $b_2$: (10, 1)",
-            ha="center", fontsize=9)
+    ax.text(
+        3.0,
+        3.75,
+        "$Z_1 = W_1 X + b_1$,  $A_1 = \\mathrm{ReLU}(Z_1)$\n$W_1$: ($h$, 784),  $b_1$: ($h$, 1)",
+        ha="center",
+        fontsize=9,
+    )
+    ax.text(
+        7.0,
+        3.75,
+        "$Z_2 = W_2 A_1 + b_2$,  $A_2 = \\mathrm{softmax}(Z_2)$\n$W_2$: (10, $h$),  $b_2$: (10, 1)",
+        ha="center",
+        fontsize=9,
+    )
     if backward:
-        steps = ((8.8, 5.0, "$dZ_2 = (A_2 - Y)/m$, then $dW_2 = dZ_2 A_1^\\top$, $db_2$"),
-                 (5.0, 1.2, ("$dZ_1 = (W_2^\\top dZ_2) \\odot \\mathrm{ReLU}'(Z_1)$, then "
-                             "$dW_1 = dZ_1 X^\\top$, $db_1$")))
+        steps = (
+            (8.8, 5.0, "$dZ_2 = (A_2 - Y)/m$, then $dW_2 = dZ_2 A_1^\\top$, $db_2$"),
+            (5.0, 1.2, ("$dZ_1 = (W_2^\\top dZ_2) \\odot \\mathrm{ReLU}'(Z_1)$, then $dW_1 = dZ_1 X^\\top$, $db_1$")),
+        )
         for x0, x1, text in steps:
-            ax.add_patch(FancyArrowPatch((x0 - 0.2, -1.5), (x1 + 0.2, -1.5), arrowstyle="-|>", mutation_scale=14,
-                                         color=VERMILLION, linewidth=1.5, linestyle="--"))
+            ax.add_patch(
+                FancyArrowPatch(
+                    (x0 - 0.2, -1.5),
+                    (x1 + 0.2, -1.5),
+                    arrowstyle="-|>",
+                    mutation_scale=14,
+                    color=VERMILLION,
+                    linewidth=1.5,
+                    linestyle="--",
+                )
+            )
             ax.text((x0 + x1) / 2, -1.4, text, ha="center", va="bottom", fontsize=8.5)
-        ax.text(5.0, -1.95, "backpropagation: from the loss back to the inputs (dashed arrows)", ha="center",
-                fontsize=8.5, style="italic")
+        ax.text(
+            5.0,
+            -1.95,
+            "backpropagation: from the loss back to the inputs (dashed arrows)",
+            ha="center",
+            fontsize=8.5,
+            style="italic",
+        )
     return fig

@@ -66,8 +66,9 @@ def _safer_rate(learning_rate: float) -> str:
     return f"learning_rate={min(0.1, learning_rate / 10):g}"
 
 
-def check_training_input(params: Params, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None,
-                         y_val: np.ndarray | None) -> None:
+def check_training_input(
+    params: Params, X: np.ndarray, y: np.ndarray, X_val: np.ndarray | None, y_val: np.ndarray | None
+) -> None:
     """Check params, the training data and the optional validation data, and that they fit together."""
     n_in, _, n_out = check_params(params)
     check_images(X, "X", n_features=n_in)
@@ -82,8 +83,15 @@ def check_training_input(params: Params, X: np.ndarray, y: np.ndarray, X_val: np
 class _Monitor:
     """The one place that records the history, reports progress and stops training that has failed."""
 
-    def __init__(self, progress: Progress, total: int, unit: str, learning_rate: float,
-                 X_val: np.ndarray | None, y_val: np.ndarray | None):
+    def __init__(
+        self,
+        progress: Progress,
+        total: int,
+        unit: str,
+        learning_rate: float,
+        X_val: np.ndarray | None,
+        y_val: np.ndarray | None,
+    ):
         if not (isinstance(progress, bool) or callable(progress)):
             raise TypeError(f"progress must be True, False or a callable(done, total, loss); got {progress!r}")
         self.callback = None if isinstance(progress, bool) else progress
@@ -114,7 +122,11 @@ class _Monitor:
                 "overshot until the scores grew so large that a true class got probability exactly 0 (or a number "
                 f"overflowed). Start again with a smaller learning rate, e.g. "
                 f"{_safer_rate(self.learning_rate)}. The parameters before the failing step are in this "
-                "error's .params attribute.", where=where, params=last_good, history=self.history)
+                "error's .params attribute.",
+                where=where,
+                params=last_good,
+                history=self.history,
+            )
         return loss
 
     def alive(self, active_counts: np.ndarray, m: int, where: str, last_good: Params) -> None:
@@ -129,7 +141,10 @@ class _Monitor:
                 f"near ln(10). Steps with learning_rate={self.learning_rate:g} pushed the units' pre-activations Z1 "
                 "below 0. Start again from fresh parameters with a smaller learning rate, e.g. "
                 f"{_safer_rate(self.learning_rate)}. Earlier parameters are in this error's .params attribute.",
-                where=where, params=last_good, history=self.history)
+                where=where,
+                params=last_good,
+                history=self.history,
+            )
 
     def record(self, x_name: str, x: int, params: Params, last_good: Params, **metrics: float) -> None:
         """Append one row to the history: x, the given metrics, and the validation scores of params.
@@ -139,7 +154,7 @@ class _Monitor:
         where, row = f"{x_name} {x}", {x_name: x, **metrics}
         if not all(np.isfinite(value).all() for value in params.values()):
             self.finite(math.nan, where, last_good)
-        if self.X_val is not None:                     # scored in blocks of examples, to save memory
+        if self.X_val is not None:  # scored in blocks of examples, to save memory
             m_val, loss_sum, correct = self.X_val.shape[1], 0.0, 0
             for block in _column_blocks(m_val):
                 A2_val, y_block = forward(params, self.X_val[:, block])[0], self.y_val[block]
@@ -160,10 +175,18 @@ class _Monitor:
             self.bar.update(done - self.bar.n)
 
 
-def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_rate: float = 0.1,
-                     iterations: int = 500, X_val: np.ndarray | None = None,
-                     y_val: np.ndarray | None = None, record_every: int = 10,
-                     progress: Progress = False) -> tuple[Params, History]:
+def gradient_descent(
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    learning_rate: float = 0.1,
+    iterations: int = 500,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    record_every: int = 10,
+    progress: Progress = False,
+) -> tuple[Params, History]:
     """Full-batch gradient descent, the original notebook's algorithm (notebook 04).
 
     Every iteration runs forward and backward on ALL training examples, then takes one step
@@ -212,11 +235,11 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     iterations = check_positive_int(iterations, "iterations")
     record_every = check_positive_int(record_every, "record_every")
-    X = np.ascontiguousarray(X)   # arranged once, row-major: the order in which OpenBLAS computed W1 @ X fastest
+    X = np.ascontiguousarray(X)  # arranged once, row-major: the order in which OpenBLAS computed W1 @ X fastest
     m = X.shape[1]
     last_good = params
     with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor:
-        for t in range(iterations):                                  # t: updates done so far
+        for t in range(iterations):  # t: updates done so far
             A2, cache = forward(params, X)
             loss = monitor.loss(A2, y, f"iteration {t}", last_good)
             monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {t}", last_good)
@@ -226,19 +249,29 @@ def gradient_descent(params: Params, X: np.ndarray, y: np.ndarray, *, learning_r
                 monitor.progress(t, loss)
             grads = backward(params, cache, X, y)
             last_good, params = params, {key: params[key] - learning_rate * grads[key] for key in params}
-        A2, cache = forward(params, X)                  # the trained parameters, scored too
+        A2, cache = forward(params, X)  # the trained parameters, scored too
         loss = monitor.loss(A2, y, f"iteration {iterations}", last_good)
         monitor.alive((cache["A1"] > 0).sum(axis=1), m, f"iteration {iterations}", last_good)
-        monitor.record("iteration", iterations, params, last_good, loss=loss,
-                       accuracy=accuracy(y, A2.argmax(axis=0)))
+        monitor.record("iteration", iterations, params, last_good, loss=loss, accuracy=accuracy(y, A2.argmax(axis=0)))
         monitor.progress(iterations, loss)
     return params, monitor.history
 
 
-def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
-        learning_rate: float = 0.1, momentum: float = 0.0, lr_decay: float = 1.0, batch_size: int = 64,
-        epochs: int = 10, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-        progress: Progress = False) -> tuple[Params, History]:
+def sgd(
+    params: Params,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    learning_rate: float = 0.1,
+    momentum: float = 0.0,
+    lr_decay: float = 1.0,
+    batch_size: int = 64,
+    epochs: int = 10,
+    X_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None,
+    progress: Progress = False,
+) -> tuple[Params, History]:
     """Mini-batch stochastic gradient descent with momentum and learning-rate decay (notebook 06).
 
     Each epoch shuffles the examples, cuts them into batches of ``batch_size`` (the last one may be
@@ -296,7 +329,7 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
     if batch_size > m:
         raise ValueError(f"batch_size must be at most the number of training examples ({m}); got {batch_size}")
     batches = math.ceil(m / batch_size)
-    X_rows = np.ascontiguousarray(X.T)      # (m, n_in), no copy for load_dataset's X: a batch gathers whole rows
+    X_rows = np.ascontiguousarray(X.T)  # (m, n_in), no copy for load_dataset's X: a batch gathers whole rows
     # The steps are taken in place (sgd_step's arithmetic, without a new array per step), in two buffers:
     # params and last_good, the parameters before the step, kept for the error that stops a failed training.
     # In the type the arithmetic gives (float32 params on float64 X: float64), as sgd_step's results would be.
@@ -309,20 +342,25 @@ def sgd(params: Params, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generato
             loss_sum, correct, active = 0.0, 0, 0
             previous_epoch, epoch_start = epoch_start, _copy(params, X.dtype)
             for batch in range(batches):
-                idx = order[batch * batch_size:(batch + 1) * batch_size]
-                X_batch, y_batch = X_rows[idx].T, y[idx]                     # (n_in, B), (B,)
+                idx = order[batch * batch_size : (batch + 1) * batch_size]
+                X_batch, y_batch = X_rows[idx].T, y[idx]  # (n_in, B), (B,)
                 A2, cache = forward(params, X_batch)
                 loss = monitor.loss(A2, y_batch, f"epoch {epoch}, batch {batch + 1}", last_good)
                 loss_sum, correct = loss_sum + loss * len(idx), correct + (A2.argmax(axis=0) == y_batch).sum()
-                active = active + (cache["A1"] > 0).sum(axis=1)                 # (h,) examples each unit was on
+                active = active + (cache["A1"] > 0).sum(axis=1)  # (h,) examples each unit was on
                 grads = backward(params, cache, X_batch, y_batch)
-                params, last_good = _sgd_step_in_place(params, velocity, grads, out=last_good, learning_rate=lr,
-                                                       momentum=momentum)
-                monitor.progress((epoch - 1) * batches + batch + 1, loss_sum / (batch * batch_size + len(idx)),
-                                 f"epoch {epoch}/{epochs}")
+                params, last_good = _sgd_step_in_place(
+                    params, velocity, grads, out=last_good, learning_rate=lr, momentum=momentum
+                )
+                monitor.progress(
+                    (epoch - 1) * batches + batch + 1,
+                    loss_sum / (batch * batch_size + len(idx)),
+                    f"epoch {epoch}/{epochs}",
+                )
             monitor.alive(active, m, f"epoch {epoch}", previous_epoch)
-            monitor.record("epoch", epoch, params, last_good, learning_rate=lr, loss=loss_sum / m,
-                           accuracy=float(correct) / m)
+            monitor.record(
+                "epoch", epoch, params, last_good, learning_rate=lr, loss=loss_sum / m, accuracy=float(correct) / m
+            )
     return params, monitor.history
 
 
@@ -331,21 +369,23 @@ def _copy(params: Params, dtype: np.dtype) -> Params:
     return {key: value.astype(np.result_type(value, dtype)) for key, value in params.items()}
 
 
-def _sgd_step_in_place(params: Params, velocity: Params, grads: Params, *, out: Params, learning_rate: float,
-                       momentum: float) -> tuple[Params, Params]:
+def _sgd_step_in_place(
+    params: Params, velocity: Params, grads: Params, *, out: Params, learning_rate: float, momentum: float
+) -> tuple[Params, Params]:
     """:func:`sgd_step` with the same arithmetic, in place: velocity and grads are overwritten, the new params are
     written into ``out``. Returns ``(out, params)``: the new params, and the old ones, still intact."""
     for key in params:
         V, dW = velocity[key], grads[key]
-        V *= momentum                             # momentum * V
-        dW *= learning_rate                       # learning_rate * dW
-        V -= dW                                   # V <- momentum * V - learning_rate * dW
-        np.add(params[key], V, out=out[key])      # W <- W + V
+        V *= momentum  # momentum * V
+        dW *= learning_rate  # learning_rate * dW
+        V -= dW  # V <- momentum * V - learning_rate * dW
+        np.add(params[key], V, out=out[key])  # W <- W + V
     return out, params
 
 
-def sgd_step(params: Params, velocity: Params, grads: Params, *, learning_rate: float,
-             momentum: float) -> tuple[Params, Params]:
+def sgd_step(
+    params: Params, velocity: Params, grads: Params, *, learning_rate: float, momentum: float
+) -> tuple[Params, Params]:
     """One step of SGD with momentum: ``V <- momentum * V - learning_rate * dW``, then ``W <- W + V``.
 
     Returns the new params and velocity; the arguments are left untouched.

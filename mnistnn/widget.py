@@ -33,8 +33,10 @@ try:
     import traitlets
     from ipywidgets.widgets.trait_types import bytes_serialization
 except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError("mnistnn.widget needs anywidget: install the notebooks extra "
-                      "(python -m pip install 'mnistnn[notebooks]') or anywidget itself") from error
+    raise ImportError(
+        "mnistnn.widget needs anywidget: install the notebooks extra "
+        "(python -m pip install 'mnistnn[notebooks]') or anywidget itself"
+    ) from error
 
 __all__ = ["EMPTY_MESSAGE", "DrawDigit"]
 
@@ -46,9 +48,11 @@ def _check_network(params: object) -> tuple[int, int, int]:
     """Check that params is a valid network (check_params' messages) of 784 inputs and 10 outputs; its sizes."""
     n_in, n_hidden, n_out = check_params(params)
     if n_in != FRAME * FRAME or n_out != 10:
-        raise ValueError(f"the widget needs a network that reads 28 x 28 = 784 pixels and scores 10 digits; "
-                         f"these params take {n_in} inputs and give {n_out} outputs (W1 {params['W1'].shape}, "
-                         f"W2 {params['W2'].shape}). Pass the params of the series' network (notebook 04 or 06)")
+        raise ValueError(
+            f"the widget needs a network that reads 28 x 28 = 784 pixels and scores 10 digits; "
+            f"these params take {n_in} inputs and give {n_out} outputs (W1 {params['W1'].shape}, "
+            f"W2 {params['W2'].shape}). Pass the params of the series' network (notebook 04 or 06)"
+        )
     return n_in, n_hidden, n_out
 
 
@@ -103,9 +107,11 @@ class DrawDigit(anywidget.AnyWidget):
     def __repr__(self) -> str:
         # The plain-text stand-in (also what nbval compares): stable, no memory address, no model id.
         n_in, n_hidden, n_out = self._shape
-        return (f"DrawDigit: a {self.size} x {self.size} canvas to draw a digit on; the network "
-                f"({n_in}-{n_hidden}-{n_out}) reads it each time a stroke ends. "
-                "(Live in JupyterLab, Notebook 7, VS Code or Colab with a running kernel.)")
+        return (
+            f"DrawDigit: a {self.size} x {self.size} canvas to draw a digit on; the network "
+            f"({n_in}-{n_hidden}-{n_out}) reads it each time a stroke ends. "
+            "(Live in JupyterLab, Notebook 7, VS Code or Colab with a running kernel.)"
+        )
 
     @property
     def image(self) -> np.ndarray | None:
@@ -127,10 +133,12 @@ class DrawDigit(anywidget.AnyWidget):
             The digit read, or -1 if the canvas is empty.
         """
         if isinstance(canvas, np.ndarray) and canvas.ndim == 2 and canvas.shape != (self.size, self.size):
-            raise ValueError(f"canvas must be the widget's size, ({self.size}, {self.size}); got shape "
-                             f"{canvas.shape}. Create the widget with DrawDigit(params, size=...) to match")
-        with contextlib.suppress(EmptyDrawingError):   # a blank canvas is fine: "draw a digit"
-            prepare_drawing(canvas)                      # checks the canvas, with its clear errors
+            raise ValueError(
+                f"canvas must be the widget's size, ({self.size}, {self.size}); got shape "
+                f"{canvas.shape}. Create the widget with DrawDigit(params, size=...) to match"
+            )
+        with contextlib.suppress(EmptyDrawingError):  # a blank canvas is fine: "draw a digit"
+            prepare_drawing(canvas)  # checks the canvas, with its clear errors
         ink = np.asarray(canvas)
         if ink.dtype.kind == "f":
             ink = np.round(ink * 255)
@@ -156,7 +164,7 @@ class DrawDigit(anywidget.AnyWidget):
         canvas = np.frombuffer(data, dtype=np.uint8).reshape(self.size, self.size)
         try:
             image = prepare_drawing(canvas, dtype=self._params["W1"].dtype)
-            A2, _ = forward(self._params, image.reshape(FRAME * FRAME, 1))   # (10, 1)
+            A2, _ = forward(self._params, image.reshape(FRAME * FRAME, 1))  # (10, 1)
         except EmptyDrawingError:
             self._show(None)
             return
@@ -165,8 +173,9 @@ class DrawDigit(anywidget.AnyWidget):
             return
         self._show(image, A2[:, 0])
 
-    def _show(self, image: np.ndarray | None, probabilities: np.ndarray | None = None, *,
-              message: str = EMPTY_MESSAGE) -> None:
+    def _show(
+        self, image: np.ndarray | None, probabilities: np.ndarray | None = None, *, message: str = EMPTY_MESSAGE
+    ) -> None:
         """Set what the view shows: the prepared image and the probabilities, or the empty state."""
         self._image = image
         with self.hold_sync():

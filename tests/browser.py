@@ -41,8 +41,10 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
 )
 
-INSTALL_HINT = ("install Debian's Chromium (as root: apt-get update && apt-get install -y chromium), "
-                "or point $CHROMIUM at a Chromium executable")
+INSTALL_HINT = (
+    "install Debian's Chromium (as root: apt-get update && apt-get install -y chromium), "
+    "or point $CHROMIUM at a Chromium executable"
+)
 
 
 def find_chromium() -> str | None:
@@ -78,8 +80,10 @@ def launch_browser(*, timeout_ms: float = 60_000) -> Iterator[object]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("Playwright's Python package is missing: install the test extra "
-                    "(.venv/bin/python -m pip install -e '.[test]'); no browser download is needed")
+        pytest.skip(
+            "Playwright's Python package is missing: install the test extra "
+            "(.venv/bin/python -m pip install -e '.[test]'); no browser download is needed"
+        )
     executable = chromium_or_skip()
     # otter's in-process grading runs (tests/test_exercises.py) can leave this thread marked as running an
     # asyncio loop, which Playwright's sync API then refuses to start under; no loop really runs here.
@@ -87,8 +91,9 @@ def launch_browser(*, timeout_ms: float = 60_000) -> Iterator[object]:
     asyncio.events._set_running_loop(None)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, headless=True,
-                                                 args=list(CHROMIUM_FLAGS), timeout=timeout_ms)
+            browser = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=list(CHROMIUM_FLAGS), timeout=timeout_ms
+            )
             try:
                 yield browser
             finally:

@@ -38,9 +38,9 @@ def mnist():
 def small_data(mnist):
     """5,000 training and 2,000 validation images in the network's layout, seeded."""
     (x, y), _ = mnist
-    (x_train, y_train), (x_val, y_val) = mnistnn.train_val_split(x[:7000], y[:7000], val_size=2000,
-                                                                 rng=np.random.default_rng(0))
+    (x_train, y_train), (x_val, y_val) = mnistnn.train_val_split(
+        x[:7000], y[:7000], val_size=2000, rng=np.random.default_rng(0)
+    )
     X_train = mnistnn.scale_pixels(mnistnn.flatten_images(x_train))
     X_val = mnistnn.scale_pixels(mnistnn.flatten_images(x_val))
     return X_train, y_train.astype(np.int64), X_val, y_val.astype(np.int64)
-

@@ -9,16 +9,25 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_bench_quick_prints_all_five_sections():
-    result = subprocess.run([sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert "machine: " in out and "BLAS: " in out and "versions: numpy" in out and "keras" in out
-    for header in ("1. Full-batch gradient descent", "2. Time to", "3. Notebooks under nbval", "4. Peak memory",
-                   "5. What argument checks cost"):
+    for header in (
+        "1. Full-batch gradient descent",
+        "2. Time to",
+        "3. Notebooks under nbval",
+        "4. Peak memory",
+        "5. What argument checks cost",
+    ):
         assert header in out, header
-    for row in (r"original notebook \(verbatim\) +float64 +F ", r"mnistnn\.gradient_descent +float32 +C ",
-                r"pure JAX, jit-compiled step +float32 +C "):
-        assert re.search(row, out), row                                 # every line names its layout and dtype
+    for row in (
+        r"original notebook \(verbatim\) +float64 +F ",
+        r"mnistnn\.gradient_descent +float32 +C ",
+        r"pure JAX, jit-compiled step +float32 +C ",
+    ):
+        assert re.search(row, out), row  # every line names its layout and dtype
     assert "the original's speed in float64" in out and "ratio mnistnn / Keras" in out and out.count(" MiB") == 10
     assert re.search(r"checks a learner's loop pays: [+-]\d+\.\d% of a step \(target: at most 5%\)", out)

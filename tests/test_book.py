@@ -48,8 +48,9 @@ def expected_pages():
 @pytest.fixture(scope="session")
 def site():
     """Build the website once per session (incrementally, as `python3 run.py book` does)."""
-    pytest.importorskip("myst_nb", reason="the website builder is in the `book` extra: `python3 run.py test` "
-                                          "installs it")
+    pytest.importorskip(
+        "myst_nb", reason="the website builder is in the `book` extra: `python3 run.py test` installs it"
+    )
     start = time.perf_counter()
     assert run.build_book(Path(sys.executable)) == 0, "the website did not build (Sphinx's warnings are above)"
     print(f"website built in {time.perf_counter() - start:.1f} s")
@@ -114,8 +115,9 @@ def test_every_notebook_has_a_page_with_its_stored_figures(site):
         assert (site / page).is_file(), f"{page} is missing from the website"
     for path in run.notebooks():
         notebook = json.loads(path.read_text())
-        figures = sum("image/png" in output.get("data", {}) for cell in notebook["cells"]
-                      for output in cell.get("outputs", []))
+        figures = sum(
+            "image/png" in output.get("data", {}) for cell in notebook["cells"] for output in cell.get("outputs", [])
+        )
         html = (site / "notebooks" / f"{path.stem}.html").read_text()
         assert len(re.findall(r"<img [^>]*src=\"\.\./_images/", html)) >= figures, path.name
         # A widget cannot run on a static page: its stored text stands in, not an empty widget view.
@@ -141,8 +143,11 @@ def test_the_pages_ask_nothing_from_the_network(site):
 
 
 def test_every_page_loads_offline_with_maths_typeset_and_figures_loaded(site, server, browser):
-    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html")
-                   if not {"_static", "_sources"} & set(path.relative_to(site).parts))
+    pages = sorted(
+        path.relative_to(site).as_posix()
+        for path in site.rglob("*.html")
+        if not {"_static", "_sources"} & set(path.relative_to(site).parts)
+    )
     assert {"index.html", "search.html", *expected_pages()} <= set(pages)
     problems, maths = [], {}
     for name in pages:

@@ -18,6 +18,7 @@ _datasets = {}
 @pytest.fixture(autouse=True)
 def load_each_split_once(monkeypatch):
     """The CLI's data, loaded once per validation size in this module (the first seed's split serves all)."""
+
     def cached(*, rng, val_size=10_000, source="bundled"):
         if source != "bundled":
             return load_dataset(rng=rng, val_size=val_size, source=source)
@@ -29,15 +30,36 @@ def load_each_split_once(monkeypatch):
 
 
 def test_sgd_run_prints_the_three_accuracies_and_saves(tmp_path, capsys):
-    code = main(["train", "--hidden", "16", "--epochs", "1", "--batch-size", "500", "--learning-rate", "0.5",
-                 "--momentum", "0.5", "--seed", "3", "--no-progress", "--save", str(tmp_path / "net")])
+    code = main(
+        [
+            "train",
+            "--hidden",
+            "16",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "500",
+            "--learning-rate",
+            "0.5",
+            "--momentum",
+            "0.5",
+            "--seed",
+            "3",
+            "--no-progress",
+            "--save",
+            str(tmp_path / "net"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "mini-batch SGD: 784-16-10, he init, learning rate 0.5" in out and "seed 3" in out
-    accuracies = {line.split(" accuracy")[0]: float(line.split()[-1].rstrip("%"))
-                  for line in out.splitlines() if " accuracy " in line}
+    accuracies = {
+        line.split(" accuracy")[0]: float(line.split()[-1].rstrip("%"))
+        for line in out.splitlines()
+        if " accuracy " in line
+    }
     assert set(accuracies) == {"train", "validation", "test"}
-    assert all(a > 80 for a in accuracies.values())            # measured: about 89% after one epoch
+    assert all(a > 80 for a in accuracies.values())  # measured: about 89% after one epoch
     assert (tmp_path / "net.npz").is_file() and "saved params to" in out
 
 
@@ -52,20 +74,25 @@ def test_progress_bar_goes_to_stderr(capsys):
     assert "2/2" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--hidden", "0"], "--hidden must be a whole number >= 1; got 0"),
-    (["--learning-rate", "-1"], "--learning-rate must be a finite number > 0; got -1.0"),
-    (["--batch-size", "60000"], "--batch-size must be at most the 50000 training images"),
-    (["--val-size", "60000"], "--val-size must be less than MNIST's 60000 training images"),
-    (["--iterations", "5", "--momentum", "0.9"], "--momentum apply to mini-batch SGD"),
-    (["--learning-rate", "nan"], "--learning-rate must be a finite number > 0; got nan"),
-    (["--epochs", "0"], "--epochs must be a whole number >= 1; got 0"),
-    (["--momentum", "1.5"], r"--momentum must be a number in \[0, 1\); got 1.5"),
-    (["--data", "no/such/file.npz"], "no file at no/such/file.npz"),
-    (["--data", "pyproject.toml"], "pyproject.toml is not an .npz archive of MNIST arrays"),
-    (["--save", "no/such/folder/net.npz", "--epochs", "1", "--hidden", "2", "--batch-size", "5000"],
-     "the folder .*no/such/folder does not exist"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--hidden", "0"], "--hidden must be a whole number >= 1; got 0"),
+        (["--learning-rate", "-1"], "--learning-rate must be a finite number > 0; got -1.0"),
+        (["--batch-size", "60000"], "--batch-size must be at most the 50000 training images"),
+        (["--val-size", "60000"], "--val-size must be less than MNIST's 60000 training images"),
+        (["--iterations", "5", "--momentum", "0.9"], "--momentum apply to mini-batch SGD"),
+        (["--learning-rate", "nan"], "--learning-rate must be a finite number > 0; got nan"),
+        (["--epochs", "0"], "--epochs must be a whole number >= 1; got 0"),
+        (["--momentum", "1.5"], r"--momentum must be a number in \[0, 1\); got 1.5"),
+        (["--data", "no/such/file.npz"], "no file at no/such/file.npz"),
+        (["--data", "pyproject.toml"], "pyproject.toml is not an .npz archive of MNIST arrays"),
+        (
+            ["--save", "no/such/folder/net.npz", "--epochs", "1", "--hidden", "2", "--batch-size", "5000"],
+            "the folder .*no/such/folder does not exist",
+        ),
+    ],
+)
 def test_bad_options_give_one_line_and_exit_code_2(capsys, argv, message):
     assert main(["train", "--no-progress", *argv]) == 2
     err = capsys.readouterr().err
@@ -81,11 +108,13 @@ def test_divergence_gives_one_line_and_exit_code_1(capsys):
 
 
 def test_runs_as_python_dash_m():
-    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--help"], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "mnistnn", "train", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0 and "--learning-rate LR" in result.stdout
-    result = subprocess.run([sys.executable, "-m", "mnistnn", "train", "--epochs", "x"], capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "mnistnn", "train", "--epochs", "x"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 2 and "invalid int value: 'x'" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -118,9 +147,8 @@ def test_a_small_data_file_is_checked_by_its_own_size_before_loading(tmp_path, c
     (x, y), (x_test, y_test) = mnist
     data = tmp_path / "small.npz"
     np.savez(data, x_train=x[:2000], y_train=y[:2000], x_test=x_test[:500], y_test=y_test[:500])
-    assert _train(tmp_path, "--data", str(data)) == 2          # --val-size's default, 10000, is too many
-    assert ("--val-size must be less than small.npz's 2000 training images; got 10000"
-            in capsys.readouterr().err)
+    assert _train(tmp_path, "--data", str(data)) == 2  # --val-size's default, 10000, is too many
+    assert "--val-size must be less than small.npz's 2000 training images; got 10000" in capsys.readouterr().err
     assert main(["train", "--data", str(data), "--val-size", "500", "--batch-size", "1600", "--no-progress"]) == 2
     assert "--batch-size must be at most the 1500 training images left" in capsys.readouterr().err
     assert _train(tmp_path, "--data", str(data), "--val-size", "500") == 0
@@ -136,6 +164,7 @@ def test_params_are_kept_in_a_fallback_file_when_saving_fails_after_training(tmp
         if str(path).startswith(str(folder)):
             raise FileNotFoundError(f"the folder {folder} does not exist")
         return real_save(path, params)
+
     monkeypatch.setattr(mnistnn.__main__, "save_params", folder_removed_during_training)
     monkeypatch.setattr(mnistnn.__main__.tempfile, "gettempdir", lambda: str(tmp_path))
     assert _train(tmp_path, "--save", str(folder / "net.npz")) == 2

@@ -23,7 +23,7 @@ def test_bundled_mnist_is_the_keras_layout_and_matches_the_published_checksums(m
         assert hashlib.sha256(array.tobytes()).hexdigest() == mnistnn.CHECKSUMS[name]
     assert np.bincount(y_train).tolist() == TRAIN_COUNTS
     assert np.bincount(y_test).tolist() == TEST_COUNTS
-    assert x_train.mean() / 255 == pytest.approx(0.1307, abs=5e-5)   # MNIST's well-known statistics
+    assert x_train.mean() / 255 == pytest.approx(0.1307, abs=5e-5)  # MNIST's well-known statistics
     assert (x_train / 255).std() == pytest.approx(0.3081, abs=5e-5)
 
 
@@ -46,10 +46,12 @@ def test_a_damaged_bundled_copy_is_detected(monkeypatch, tmp_path, mnist):
 def save_mnist_like(path, n_train=20, n_test=10, **overrides):
     """Write a small .npz in the Keras layout (with any array replaced)."""
     rng = np.random.default_rng(0)
-    arrays = {"x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
-              "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
-              "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
-              "y_test": rng.integers(0, 10, n_test, dtype=np.uint8)}
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
     arrays.update(overrides)
     np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
     return arrays
@@ -63,17 +65,20 @@ def test_load_mnist_from_a_path(tmp_path):
     np.testing.assert_array_equal(x_test, arrays["x_test"])
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"y_test": None}, r"lacks the arrays \['y_test'\]"),
-    ({"x_train": np.zeros((20, 784), dtype=np.uint8)}, r"images must have shape \(n, 28, 28\); got \(20, 784\)"),
-    ({"y_train": np.zeros(19, dtype=np.uint8)}, r"labels must have shape \(20,\), one per image; got \(19,\)"),
-    ({"x_train": np.zeros((20, 28, 28))}, "images must be integers .*got dtype float64"),
-    ({"y_train": np.full(20, 10, dtype=np.uint8)}, r"labels must be digits 0\.\.9; got 10\.\.10"),
-    ({"x_test": np.full((10, 28, 28), 300, dtype=np.int16)}, r"pixel values must be in 0\.\.255; got 300\.\.300"),
-    ({"x_test": np.full((10, 28, 28), -1, dtype=np.int16)}, r"pixel values must be in 0\.\.255; got -1\.\.-1"),
-    ({"x_test": np.full((10, 28, 28), np.nan)}, "images must be integers .*got dtype float64"),
-    ({"x_test": np.zeros((0, 28, 28), dtype=np.uint8), "y_test": np.zeros(0, dtype=np.uint8)}, "holds no images"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"y_test": None}, r"lacks the arrays \['y_test'\]"),
+        ({"x_train": np.zeros((20, 784), dtype=np.uint8)}, r"images must have shape \(n, 28, 28\); got \(20, 784\)"),
+        ({"y_train": np.zeros(19, dtype=np.uint8)}, r"labels must have shape \(20,\), one per image; got \(19,\)"),
+        ({"x_train": np.zeros((20, 28, 28))}, "images must be integers .*got dtype float64"),
+        ({"y_train": np.full(20, 10, dtype=np.uint8)}, r"labels must be digits 0\.\.9; got 10\.\.10"),
+        ({"x_test": np.full((10, 28, 28), 300, dtype=np.int16)}, r"pixel values must be in 0\.\.255; got 300\.\.300"),
+        ({"x_test": np.full((10, 28, 28), -1, dtype=np.int16)}, r"pixel values must be in 0\.\.255; got -1\.\.-1"),
+        ({"x_test": np.full((10, 28, 28), np.nan)}, "images must be integers .*got dtype float64"),
+        ({"x_test": np.zeros((0, 28, 28), dtype=np.uint8), "y_test": np.zeros(0, dtype=np.uint8)}, "holds no images"),
+    ],
+)
 def test_load_mnist_rejects_bad_layouts(tmp_path, overrides, message):
     save_mnist_like(tmp_path / "bad.npz", **overrides)
     with pytest.raises(DataFormatError, match=message):
@@ -114,7 +119,7 @@ def test_load_mnist_never_unpickles(tmp_path):
 
 
 def test_keras_source_without_keras_says_how_to_install_it(monkeypatch):
-    monkeypatch.setitem(sys.modules, "keras", None)            # makes `import keras` fail
+    monkeypatch.setitem(sys.modules, "keras", None)  # makes `import keras` fail
     monkeypatch.setitem(sys.modules, "keras.datasets", None)
     with pytest.raises(ImportError, match=r"pip install keras jax.*load_mnist\('bundled'\)"):
         load_mnist("keras")
@@ -122,7 +127,7 @@ def test_keras_source_without_keras_says_how_to_install_it(monkeypatch):
 
 def test_keras_source_calls_keras_and_checks_what_it_returns(monkeypatch, mnist):
     mnist_module = pytest.importorskip("keras.datasets.mnist")
-    monkeypatch.setattr(mnist_module, "load_data", lambda: mnist)   # no download in tests
+    monkeypatch.setattr(mnist_module, "load_data", lambda: mnist)  # no download in tests
     (x_train, _), (x_test, _) = load_mnist("keras")
     assert x_train is mnist[0][0] and x_test is mnist[1][0]
 
@@ -153,16 +158,19 @@ def write_csv(path, header, rows):
 HEADER = ["label"] + [f"pixel{j}" for j in range(784)]
 
 
-@pytest.mark.parametrize("header, rows, message", [
-    (HEADER[:-1], [[1] + [0] * 783], r"missing \['pixel783'\]"),
-    (HEADER + ["extra"], [[1] + [0] * 785], r"unexpected \['extra'\]"),
-    (HEADER, [[1] + ["dark"] + [0] * 783], r"columns \['pixel0'\] hold non-numeric values"),
-    (HEADER, [[10] + [0] * 784], r"labels must be digits 0\.\.9; got 10\.\.10"),
-    (HEADER, [[1] + [256] + [0] * 783], r"pixel values must be in 0\.\.255; got 0\.\.256"),
-    (HEADER, [[1] + [""] + [0] * 783], "empty or NaN cells"),
-    (HEADER, [[1] + [0.5] + [0] * 783], "fractional values"),
-    (HEADER, [], "holds no images"),
-])
+@pytest.mark.parametrize(
+    "header, rows, message",
+    [
+        (HEADER[:-1], [[1] + [0] * 783], r"missing \['pixel783'\]"),
+        (HEADER + ["extra"], [[1] + [0] * 785], r"unexpected \['extra'\]"),
+        (HEADER, [[1] + ["dark"] + [0] * 783], r"columns \['pixel0'\] hold non-numeric values"),
+        (HEADER, [[10] + [0] * 784], r"labels must be digits 0\.\.9; got 10\.\.10"),
+        (HEADER, [[1] + [256] + [0] * 783], r"pixel values must be in 0\.\.255; got 0\.\.256"),
+        (HEADER, [[1] + [""] + [0] * 783], "empty or NaN cells"),
+        (HEADER, [[1] + [0.5] + [0] * 783], "fractional values"),
+        (HEADER, [], "holds no images"),
+    ],
+)
 def test_read_kaggle_csv_errors(tmp_path, header, rows, message):
     write_csv(tmp_path / "bad.csv", header, rows)
     with pytest.raises(DataFormatError, match=message):
@@ -187,7 +195,7 @@ def test_flatten_images_puts_one_example_per_column(mnist):
     assert X.shape == (784, 5)
     for i in range(5):
         np.testing.assert_array_equal(X[:, i], x[i].ravel())
-    assert X[28 * 3 + 4, 2] == x[2, 3, 4]                       # pixel 28 r + c is row r, column c
+    assert X[28 * 3 + 4, 2] == x[2, 3, 4]  # pixel 28 r + c is row r, column c
     with pytest.raises(ValueError, match=r"images of shape \(m, 28, 28\); got shape \(784, 5\)"):
         flatten_images(X)
 
@@ -209,9 +217,9 @@ def test_shuffle_is_seeded_keeps_pairs_and_copies():
     x2, y2 = mnistnn.shuffle(x, y, rng=np.random.default_rng(3))
     x3, _ = mnistnn.shuffle(x, y, rng=np.random.default_rng(4))
     np.testing.assert_array_equal(x1, x2)
-    np.testing.assert_array_equal(x1, y1 * 10)                 # labels travel with their examples
+    np.testing.assert_array_equal(x1, y1 * 10)  # labels travel with their examples
     assert not np.array_equal(x1, x) and not np.array_equal(x1, x3)
-    np.testing.assert_array_equal(x, np.arange(100) * 10)      # input untouched
+    np.testing.assert_array_equal(x, np.arange(100) * 10)  # input untouched
     with pytest.raises(ValueError, match="same length; got 100 and 99"):
         mnistnn.shuffle(x, y[:99], rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="numpy.random.Generator"):
@@ -235,7 +243,7 @@ def test_load_dataset_keeps_the_test_set_apart_and_scales_every_split(mnist):
     assert data.X_test.shape == (784, 10_000)
     for X in (data.X_train, data.X_val, data.X_test):
         assert X.dtype == np.float32 and X.min() == 0.0 and X.max() == 1.0 and X.flags.f_contiguous
-        assert X[:, :100].flags.f_contiguous and X[:, :100].T.flags.c_contiguous   # no copy in sgd or a slice
+        assert X[:, :100].flags.f_contiguous and X[:, :100].T.flags.c_contiguous  # no copy in sgd or a slice
     _, (x_test, y_test) = mnist
     np.testing.assert_array_equal(data.X_test, flatten_images(x_test) / np.float32(255))  # not shuffled
     np.testing.assert_array_equal(data.y_test, y_test)

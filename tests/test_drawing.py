@@ -8,14 +8,14 @@ from trained_network import trained_network
 import mnistnn
 from mnistnn.drawing import EmptyDrawingError, prepare_drawing
 
-ZOOM = 4            # canvas pixels per MNIST pixel in the shifted/scaled test canvases (112 x 112)
+ZOOM = 4  # canvas pixels per MNIST pixel in the shifted/scaled test canvases (112 x 112)
 N_DIGITS = 400
 
 
 def _resampling(s: float, t: float) -> np.ndarray:
     """(28 * ZOOM, 28) bilinear weights: a line of a digit scaled by s about its middle and moved by t."""
-    p = (np.arange(28 * ZOOM) + 0.5) / ZOOM         # canvas pixel centres, in MNIST pixels
-    q = (p - 14 - t) / s + 14 - 0.5                 # where they come from in the digit (pixel index)
+    p = (np.arange(28 * ZOOM) + 0.5) / ZOOM  # canvas pixel centres, in MNIST pixels
+    q = (p - 14 - t) / s + 14 - 0.5  # where they come from in the digit (pixel index)
     return np.clip(1 - np.abs(q[:, None] - np.arange(28)[None, :]), 0, None)
 
 
@@ -44,19 +44,21 @@ def test_conversion_reads_shifted_and_scaled_digits_as_well_as_the_originals(mni
     for digit in digits:
         s = rng.uniform(0.6, 1.4)
         ty, tx = rng.uniform(-6, 6, size=2)
-        canvas = shifted_scaled_canvas(digit, s, ty, tx)                    # (112, 112)
-        raw.append(canvas.reshape(28, ZOOM, 28, ZOOM).mean(axis=(1, 3)))    # the canvas merely resized
+        canvas = shifted_scaled_canvas(digit, s, ty, tx)  # (112, 112)
+        raw.append(canvas.reshape(28, ZOOM, 28, ZOOM).mean(axis=(1, 3)))  # the canvas merely resized
         prepared.append(prepare_drawing(canvas))
 
     def accuracy(images):
-        X = np.stack(images).reshape(len(images), 784).T.astype(params["W1"].dtype)   # (784, m)
+        X = np.stack(images).reshape(len(images), 784).T.astype(params["W1"].dtype)  # (784, m)
         return mnistnn.accuracy(labels, mnistnn.predict(params, X))
 
     original, unprepared, converted = accuracy(list(digits)), accuracy(raw), accuracy(prepared)
-    report = (f"the network ({origin}), {N_DIGITS} MNIST test digits:\n"
-              f"  originals                                    {original:.1%}\n"
-              f"  scaled 0.6-1.4, moved up to 6 px, resized     {unprepared:.1%}\n"
-              f"  the same, prepared by prepare_drawing         {converted:.1%}\n")
+    report = (
+        f"the network ({origin}), {N_DIGITS} MNIST test digits:\n"
+        f"  originals                                    {original:.1%}\n"
+        f"  scaled 0.6-1.4, moved up to 6 px, resized     {unprepared:.1%}\n"
+        f"  the same, prepared by prepare_drawing         {converted:.1%}\n"
+    )
     print(report)
     artifact_path("drawing_figures.txt").write_text(report)
     assert unprepared < original - 0.2, "the shifted/scaled digits should be hard to read without preparation"
@@ -71,16 +73,16 @@ def test_an_mnist_digit_comes_back_in_mnist_form(mnist):
     assert image.min() == 0.0 and 0.9 < image.max() <= 1.0
     rows = np.flatnonzero(image.any(axis=1))
     cols = np.flatnonzero(image.any(axis=0))
-    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 == 20          # longer side: 20 pixels
+    assert max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1 == 20  # longer side: 20 pixels
     i = np.arange(28)
-    assert abs(image.sum(axis=1) @ i / image.sum() - 14) <= 0.5         # centre of mass at (14, 14)
+    assert abs(image.sum(axis=1) @ i / image.sum() - 14) <= 0.5  # centre of mass at (14, 14)
     assert abs(image.sum(axis=0) @ i / image.sum() - 14) <= 0.5
-    assert np.abs(image - digit / 255).mean() < 0.05                   # hardly changed: already prepared
+    assert np.abs(image - digit / 255).mean() < 0.05  # hardly changed: already prepared
 
 
 def test_where_and_how_large_the_digit_is_drawn_does_not_matter(mnist):
     (x, _), _ = mnist
-    big = np.kron(x[1], np.ones((5, 5), dtype=np.uint8))                # (140, 140): drawn 5 times larger
+    big = np.kron(x[1], np.ones((5, 5), dtype=np.uint8))  # (140, 140): drawn 5 times larger
     first = np.zeros((280, 280), dtype=np.uint8)
     first[:140, :140] = big
     second = np.zeros((280, 280), dtype=np.uint8)
@@ -93,7 +95,7 @@ def test_where_and_how_large_the_digit_is_drawn_does_not_matter(mnist):
 
 def test_aspect_ratio_is_kept():
     canvas = np.zeros((280, 280), dtype=np.float64)
-    canvas[40:240, 100:150] = 1.0                                      # 200 x 50 ink
+    canvas[40:240, 100:150] = 1.0  # 200 x 50 ink
     image = prepare_drawing(canvas)
     assert (image > 0).sum(axis=0).max() == 20 and (image > 0).sum(axis=1).max() == 5
     assert image.max() == 1.0
@@ -112,11 +114,11 @@ def test_grey_levels_floats_and_booleans_agree():
 def test_a_scanned_digit_with_grain_is_prepared_as_the_clean_drawing(mnist):
     """Dark ink on light paper with a noise floor: the background is its most common level, the grain is not ink."""
     _, (x_test, _) = mnist
-    clean = np.kron(x_test[0].astype(np.float64) / 255, np.ones((4, 4)))          # (112, 112), ink 1 on 0
+    clean = np.kron(x_test[0].astype(np.float64) / 255, np.ones((4, 4)))  # (112, 112), ink 1 on 0
     grain = np.random.default_rng(0).uniform(0, 0.1, size=clean.shape)
-    paper = 0.9                                                                  # light grey paper
-    scan = np.clip(paper - 0.8 * clean - grain * (clean == 0), 0, 1)             # dark ink, grainy background
-    rounded = np.round(scan * 255).astype(np.uint8)                              # as a scanner stores it
+    paper = 0.9  # light grey paper
+    scan = np.clip(paper - 0.8 * clean - grain * (clean == 0), 0, 1)  # dark ink, grainy background
+    rounded = np.round(scan * 255).astype(np.uint8)  # as a scanner stores it
     expected = prepare_drawing(clean)
 
     def box(image):
@@ -125,17 +127,17 @@ def test_a_scanned_digit_with_grain_is_prepared_as_the_clean_drawing(mnist):
 
     for canvas in (scan, rounded):
         image = prepare_drawing(canvas)
-        assert image.max() == 1.0 and box(image) == box(expected)          # the same size and place
+        assert image.max() == 1.0 and box(image) == box(expected)  # the same size and place
         difference = np.abs(image - expected)
-        assert difference.mean() < 0.01 and difference.max() < 0.3        # only faint edge pixels differ
+        assert difference.mean() < 0.01 and difference.max() < 0.3  # only faint edge pixels differ
 
 
 def test_black_ink_on_white_is_inverted_not_read_as_a_block():
     ink = np.zeros((280, 280))
     ink[40:240, 120:150] = 1.0
-    white = 1.0 - ink                                                            # black stroke on white
+    white = 1.0 - ink  # black stroke on white
     np.testing.assert_array_equal(prepare_drawing(white), prepare_drawing(ink))
-    assert (prepare_drawing(white) > 0).sum() < 0.5 * 20 * 20                    # a stroke, not a 20 x 20 block
+    assert (prepare_drawing(white) > 0).sum() < 0.5 * 20 * 20  # a stroke, not a 20 x 20 block
 
 
 @pytest.mark.parametrize("faint", [0.05, 0.19])
@@ -157,28 +159,31 @@ def test_a_single_pixel_of_ink_becomes_a_centred_block():
     canvas = np.zeros((280, 280), dtype=np.uint8)
     canvas[3, 270] = 255
     image = prepare_drawing(canvas)
-    assert image.sum() == pytest.approx(400) and image.max() == pytest.approx(1.0)   # 20 x 20, MNIST's rule
+    assert image.sum() == pytest.approx(400) and image.max() == pytest.approx(1.0)  # 20 x 20, MNIST's rule
     rows = np.flatnonzero(image.any(axis=1))
     cols = np.flatnonzero(image.any(axis=0))
     assert (rows[0], rows[-1], cols[0], cols[-1]) == (4, 23, 4, 23)
     params = mnistnn.init_params(784, 4, 10, rng=np.random.default_rng(0))
-    assert mnistnn.predict(params, image.reshape(784, 1)).shape == (1,)   # the network still answers
+    assert mnistnn.predict(params, image.reshape(784, 1)).shape == (1,)  # the network still answers
 
 
-@pytest.mark.parametrize(("canvas", "error", "message"), [
-    ([[0, 1], [1, 0]], TypeError, r"np.asarray\(canvas\)"),
-    (np.zeros((280, 280, 4), np.uint8), ValueError, r"alpha channel canvas\[\.\.\., 3\]"),
-    (np.zeros(784), ValueError, r"canvas.reshape\(28, 28\)"),
-    (np.zeros((2, 28, 28)), ValueError, r"must be 2-D"),
-    (np.zeros((20, 20)), ValueError, r"at least 28 x 28"),
-    (np.zeros((27, 300)), ValueError, r"got shape \(27, 300\)"),
-    (np.full((28, 28), 200.0), ValueError, r"divide by 255"),
-    (np.full((28, 28), -0.5), ValueError, r"ink in \[0, 1\]"),
-    (np.full((28, 28), np.nan), ValueError, r"NaN"),
-    (np.full((28, 28), 300), ValueError, r"0\.\.255"),
-    (np.zeros((28, 28), complex), TypeError, r"uint8 grey levels"),
-    (np.zeros((28, 28), "U1"), TypeError, r"got dtype <U1"),
-])
+@pytest.mark.parametrize(
+    ("canvas", "error", "message"),
+    [
+        ([[0, 1], [1, 0]], TypeError, r"np.asarray\(canvas\)"),
+        (np.zeros((280, 280, 4), np.uint8), ValueError, r"alpha channel canvas\[\.\.\., 3\]"),
+        (np.zeros(784), ValueError, r"canvas.reshape\(28, 28\)"),
+        (np.zeros((2, 28, 28)), ValueError, r"must be 2-D"),
+        (np.zeros((20, 20)), ValueError, r"at least 28 x 28"),
+        (np.zeros((27, 300)), ValueError, r"got shape \(27, 300\)"),
+        (np.full((28, 28), 200.0), ValueError, r"divide by 255"),
+        (np.full((28, 28), -0.5), ValueError, r"ink in \[0, 1\]"),
+        (np.full((28, 28), np.nan), ValueError, r"NaN"),
+        (np.full((28, 28), 300), ValueError, r"0\.\.255"),
+        (np.zeros((28, 28), complex), TypeError, r"uint8 grey levels"),
+        (np.zeros((28, 28), "U1"), TypeError, r"got dtype <U1"),
+    ],
+)
 def test_clear_errors(canvas, error, message):
     with pytest.raises(error, match=message):
         prepare_drawing(canvas)

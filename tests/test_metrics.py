@@ -20,11 +20,14 @@ def test_confusion_matrix_rows_are_true_classes():
     assert confusion_matrix(y_true, y_pred).shape == (10, 10)
 
 
-@pytest.mark.parametrize("y_true, y_pred, error, message", [
-    (np.array([1, 2]), np.array([1]), ValueError, "y_pred has 1 labels but there are 2 examples"),
-    (np.array([], dtype=int), np.array([], dtype=int), ValueError, "nothing to score"),
-    (np.array([1.0]), np.array([1]), TypeError, "y_true must hold integer labels"),
-])
+@pytest.mark.parametrize(
+    "y_true, y_pred, error, message",
+    [
+        (np.array([1, 2]), np.array([1]), ValueError, "y_pred has 1 labels but there are 2 examples"),
+        (np.array([], dtype=int), np.array([], dtype=int), ValueError, "nothing to score"),
+        (np.array([1.0]), np.array([1]), TypeError, "y_true must hold integer labels"),
+    ],
+)
 def test_metric_errors(y_true, y_pred, error, message):
     with pytest.raises(error, match=message):
         accuracy(y_true, y_pred)
@@ -43,17 +46,20 @@ def test_a_negative_label_is_named_without_an_upper_bound_for_accuracy():
 
 
 def test_precision_and_recall_per_class_with_zero_for_a_class_never_predicted():
-    C = np.array([[3, 1, 0], [0, 2, 0], [1, 1, 0]])          # class 2 never predicted
+    C = np.array([[3, 1, 0], [0, 2, 0], [1, 1, 0]])  # class 2 never predicted
     precision, recall = mnistnn.precision_recall(C)
     np.testing.assert_allclose(precision, [3 / 4, 2 / 4, 0.0])
     np.testing.assert_allclose(recall, [3 / 4, 1.0, 0.0])
 
 
-@pytest.mark.parametrize("C, message", [
-    (np.zeros((2, 3), int), r"square confusion matrix, shape \(k, k\); got shape \(2, 3\)"),
-    (np.eye(2), "counts, whole numbers >= 0"),
-    (-np.eye(2, dtype=int), "counts, whole numbers >= 0"),
-])
+@pytest.mark.parametrize(
+    "C, message",
+    [
+        (np.zeros((2, 3), int), r"square confusion matrix, shape \(k, k\); got shape \(2, 3\)"),
+        (np.eye(2), "counts, whole numbers >= 0"),
+        (-np.eye(2, dtype=int), "counts, whole numbers >= 0"),
+    ],
+)
 def test_precision_recall_refuses_what_is_not_a_confusion_matrix(C, message):
     with pytest.raises(ValueError, match=message):
         mnistnn.precision_recall(C)

@@ -18,8 +18,12 @@ SHAPES = [(4, 3, 3, 5), (20, 16, 10, 7), (784, 10, 10, 3)]
 # label 0: L = -ln A2[0] = ln(1 + e^-2); with s = 1 / (1 + e^2) = A2[1]:
 # dZ2 = A2 - Y = (-s, s); dW2 = dZ2 A1^T = [[-s, 0], [s, 0]]; db2 = dZ2
 # dZ1 = W2^T dZ2 * relu'(Z1) = (2 * -s, 0) * (1, 0) = (-2s, 0); dW1 = dZ1 X^T = [[-2s, -s], [0, 0]]
-HAND_PARAMS = {"W1": np.array([[1.0, 0.0], [0.0, -1.0]]), "b1": np.zeros((2, 1)),
-               "W2": np.array([[2.0, 0.0], [0.0, 0.0]]), "b2": np.zeros((2, 1))}
+HAND_PARAMS = {
+    "W1": np.array([[1.0, 0.0], [0.0, -1.0]]),
+    "b1": np.zeros((2, 1)),
+    "W2": np.array([[2.0, 0.0], [0.0, 0.0]]),
+    "b2": np.zeros((2, 1)),
+}
 HAND_X = np.array([[1.0], [0.5]])
 HAND_Y = np.array([0])
 
@@ -57,8 +61,12 @@ def original_backward(params, cache, X, y):
     m = X.shape[1]
     dZ2 = cache["A2"] - one_hot(y)
     dZ1 = params["W2"].T @ dZ2 * relu_grad(cache["Z1"])
-    return {"W2": dZ2 @ cache["A1"].T / m, "b2": np.full_like(params["b2"], dZ2.sum() / m),
-            "W1": dZ1 @ X.T / m, "b1": np.full_like(params["b1"], dZ1.sum() / m)}
+    return {
+        "W2": dZ2 @ cache["A1"].T / m,
+        "b2": np.full_like(params["b2"], dZ2.sum() / m),
+        "W1": dZ1 @ X.T / m,
+        "b1": np.full_like(params["b1"], dZ1.sum() / m),
+    }
 
 
 def test_gradient_check_catches_the_original_bias_bug():
@@ -161,21 +169,21 @@ def test_cross_entropy_is_inf_when_the_true_class_gets_probability_zero():
 def test_cross_entropy_of_a_nan_column_is_nan_as_the_maths_gives():
     Z2 = np.random.default_rng(1).normal(size=(10, 20)) * 4
     y = np.arange(20) % 10
-    Z2[:, 3] = np.nan                             # one diverged example: softmax makes its whole column NaN
+    Z2[:, 3] = np.nan  # one diverged example: softmax makes its whole column NaN
     assert math.isnan(cross_entropy(softmax(Z2), y))
     assert math.isnan(cross_entropy(Z2, y, from_logits=True))
 
 
 def test_predict_scores_in_blocks_and_gives_the_argmax_of_one_forward_pass():
-    params, X, _ = random_problem(30, 8, 10, 2_345, seed=2)      # two full blocks of 1,000 and a partial one
+    params, X, _ = random_problem(30, 8, 10, 2_345, seed=2)  # two full blocks of 1,000 and a partial one
     np.testing.assert_array_equal(mnistnn.predict(params, X), mnistnn.forward(params, X)[0].argmax(axis=0))
     with pytest.raises(ValueError, match="X"):
-        mnistnn.predict(params, X[:20])                          # checked once, at the door
+        mnistnn.predict(params, X[:20])  # checked once, at the door
 
 
 # --- one_hot -----------------------------------------------------------------------------------
 def test_one_hot_of_a_batch_without_some_classes_still_has_ten_rows():
-    y = np.array([3, 0, 3, 1])                       # no 9: Y.max() + 1 would give only 4 rows
+    y = np.array([3, 0, 3, 1])  # no 9: Y.max() + 1 would give only 4 rows
     Y = one_hot(y)
     assert Y.shape == (10, 4)
     np.testing.assert_array_equal(Y.argmax(axis=0), y)
@@ -183,13 +191,16 @@ def test_one_hot_of_a_batch_without_some_classes_still_has_ten_rows():
     assert Y[3, 0] == 1 and Y[0, 1] == 1 and Y[9].sum() == 0
 
 
-@pytest.mark.parametrize("y, error, message", [
-    (np.array([0, 10]), ValueError, r"labels in 0\.\.9; got values from 0 to 10"),
-    (np.array([-1, 2]), ValueError, r"labels in 0\.\.9"),
-    (np.array([0.0, 1.0]), TypeError, "integer labels; got dtype float64"),
-    (np.array([[0, 1]]), ValueError, r"1-D, shape \(m,\)"),
-    ([0, 1], TypeError, "NumPy array"),
-])
+@pytest.mark.parametrize(
+    "y, error, message",
+    [
+        (np.array([0, 10]), ValueError, r"labels in 0\.\.9; got values from 0 to 10"),
+        (np.array([-1, 2]), ValueError, r"labels in 0\.\.9"),
+        (np.array([0.0, 1.0]), TypeError, "integer labels; got dtype float64"),
+        (np.array([[0, 1]]), ValueError, r"1-D, shape \(m,\)"),
+        ([0, 1], TypeError, "NumPy array"),
+    ],
+)
 def test_one_hot_errors(y, error, message):
     with pytest.raises(error, match=message):
         one_hot(y)
@@ -220,14 +231,17 @@ def test_init_is_seeded():
     assert not np.array_equal(a["W1"], c["W1"])
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"n_hidden": 0}, ValueError, "n_hidden must be a whole number >= 1; got 0"),
-    ({"n_hidden": -3}, ValueError, "n_hidden must be a whole number >= 1; got -3"),
-    ({"n_hidden": 2.5}, ValueError, "n_hidden must be a whole number >= 1; got 2.5"),
-    ({"scheme": "xavier"}, ValueError, r"scheme must be one of \('uniform', 'he'\); got 'xavier'"),
-    ({"rng": 0}, TypeError, "rng must be a numpy.random.Generator"),
-    ({"dtype": np.int32}, TypeError, "dtype must be a float type"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"n_hidden": 0}, ValueError, "n_hidden must be a whole number >= 1; got 0"),
+        ({"n_hidden": -3}, ValueError, "n_hidden must be a whole number >= 1; got -3"),
+        ({"n_hidden": 2.5}, ValueError, "n_hidden must be a whole number >= 1; got 2.5"),
+        ({"scheme": "xavier"}, ValueError, r"scheme must be one of \('uniform', 'he'\); got 'xavier'"),
+        ({"rng": 0}, TypeError, "rng must be a numpy.random.Generator"),
+        ({"dtype": np.int32}, TypeError, "dtype must be a float type"),
+    ],
+)
 def test_init_params_errors(kwargs, error, message):
     arguments = {"n_in": 784, "n_hidden": 10, "n_out": 10, "rng": np.random.default_rng(0), **kwargs}
     with pytest.raises(error, match=message):
@@ -250,33 +264,42 @@ def test_predict_is_the_argmax_of_the_probabilities():
     np.testing.assert_array_equal(mnistnn.predict(params, X), A2.argmax(axis=0))
 
 
-@pytest.mark.parametrize("make_X, error, message", [
-    (lambda: np.zeros((5, 784)), ValueError, r"shape \(5, 784\): one ROW per example.*Pass X\.T"),
-    (lambda: np.zeros((100, 5)), ValueError, r"W1 has 784 columns .* but X has 100 rows \(shape \(100, 5\)\)"),
-    (lambda: np.zeros((784, 5), dtype=np.uint8), TypeError, "scale_pixels"),
-    (lambda: np.zeros((5, 28, 28)), ValueError, "flatten_images"),
-    (lambda: np.zeros((784, 0)), ValueError, "no examples"),
-    (lambda: np.full((784, 2), np.nan), ValueError, "NaN or infinite"),
-    (lambda: [[0.0]], TypeError, "NumPy array"),
-    (lambda: np.zeros((784, 5), dtype=np.float16), TypeError, r"X is float16.*Use np\.float32 or np\.float64"),
-])
+@pytest.mark.parametrize(
+    "make_X, error, message",
+    [
+        (lambda: np.zeros((5, 784)), ValueError, r"shape \(5, 784\): one ROW per example.*Pass X\.T"),
+        (lambda: np.zeros((100, 5)), ValueError, r"W1 has 784 columns .* but X has 100 rows \(shape \(100, 5\)\)"),
+        (lambda: np.zeros((784, 5), dtype=np.uint8), TypeError, "scale_pixels"),
+        (lambda: np.zeros((5, 28, 28)), ValueError, "flatten_images"),
+        (lambda: np.zeros((784, 0)), ValueError, "no examples"),
+        (lambda: np.full((784, 2), np.nan), ValueError, "NaN or infinite"),
+        (lambda: [[0.0]], TypeError, "NumPy array"),
+        (lambda: np.zeros((784, 5), dtype=np.float16), TypeError, r"X is float16.*Use np\.float32 or np\.float64"),
+    ],
+)
 def test_predict_rejects_bad_inputs(make_X, error, message):
     params = init_params(784, 10, 10, rng=np.random.default_rng(0))
     with pytest.raises(error, match=message):
         mnistnn.predict(params, make_X())
 
 
-@pytest.mark.parametrize("change, error, message", [
-    (lambda p: {k: v for k, v in p.items() if k != "b2"}, ValueError, r"missing \['b2'\]"),
-    (lambda p: {**p, "W3": p["W2"]}, ValueError, r"unexpected \['W3'\]"),
-    (lambda p: {**p, "b1": p["b1"].ravel()}, ValueError,
-     r"params\['b1'\] has shape \(10,\), a flat vector .*b1\.reshape\(-1, 1\)"),
-    (lambda p: {**p, "W1": p["W1"][0]}, TypeError, r"params\['W1'\] must be a 2-D float array"),
-    (lambda p: {**p, "W2": p["W2"][:, :5]}, ValueError, r"params\['W1'\] has 10 rows but W2 of shape \(10, 5\)"),
-    (lambda p: [1, 2], TypeError, "params must be a dict"),
-    (lambda p: {**p, "W1": p["W1"].astype(np.float16)}, TypeError, r"params\['W1'\] is float16"),
-    (lambda p: {**p, "b2": np.full_like(p["b2"], np.inf)}, ValueError, r"params\['b2'\] contains NaN or infinite"),
-])
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (lambda p: {k: v for k, v in p.items() if k != "b2"}, ValueError, r"missing \['b2'\]"),
+        (lambda p: {**p, "W3": p["W2"]}, ValueError, r"unexpected \['W3'\]"),
+        (
+            lambda p: {**p, "b1": p["b1"].ravel()},
+            ValueError,
+            r"params\['b1'\] has shape \(10,\), a flat vector .*b1\.reshape\(-1, 1\)",
+        ),
+        (lambda p: {**p, "W1": p["W1"][0]}, TypeError, r"params\['W1'\] must be a 2-D float array"),
+        (lambda p: {**p, "W2": p["W2"][:, :5]}, ValueError, r"params\['W1'\] has 10 rows but W2 of shape \(10, 5\)"),
+        (lambda p: [1, 2], TypeError, "params must be a dict"),
+        (lambda p: {**p, "W1": p["W1"].astype(np.float16)}, TypeError, r"params\['W1'\] is float16"),
+        (lambda p: {**p, "b2": np.full_like(p["b2"], np.inf)}, ValueError, r"params\['b2'\] contains NaN or infinite"),
+    ],
+)
 def test_predict_rejects_bad_params(change, error, message):
     params = init_params(784, 10, 10, rng=np.random.default_rng(0))
     with pytest.raises(error, match=message):
@@ -294,8 +317,12 @@ def test_labels_reach_backward_through_one_hot_which_checks_them():
 
 def test_gradient_check_at_a_stationary_point_compares_no_rounding_noise():
     """Found by Hypothesis: every hidden unit dead and uniform outputs, so every true gradient is 0."""
-    params = {"W1": np.array([[-1.5603562]]), "b1": np.zeros((1, 1)),
-              "W2": np.array([[-1.02533968], [-1.1056396], [0.37756088]]), "b2": np.zeros((3, 1))}
+    params = {
+        "W1": np.array([[-1.5603562]]),
+        "b1": np.zeros((1, 1)),
+        "W2": np.array([[-1.02533968], [-1.1056396], [0.37756088]]),
+        "b2": np.zeros((3, 1)),
+    }
     X, y = np.array([[0.51280462, 0.1359196, 0.68903648]]), np.array([1, 2, 0])
     assert mnistnn.gradient_check(params, X, y) == 0.0
     broken = lambda p, c, X, y: {**backward(p, c, X, y), "b2": np.full((3, 1), 1e-3)}  # noqa: E731

@@ -25,8 +25,13 @@ def test_show_digits_accepts_both_layouts_and_marks_mistakes(mnist):
 
 
 def test_plot_history_for_both_training_functions():
-    gd = {"iteration": [0, 10], "loss": [2.3, 1.0], "accuracy": [0.1, 0.7], "val_loss": [2.3, 1.1],
-          "val_accuracy": [0.1, 0.6]}
+    gd = {
+        "iteration": [0, 10],
+        "loss": [2.3, 1.0],
+        "accuracy": [0.1, 0.7],
+        "val_loss": [2.3, 1.1],
+        "val_accuracy": [0.1, 0.6],
+    }
     fig = plots.plot_history(gd)
     assert [ax.get_xlabel() for ax in fig.axes] == ["iteration", "iteration"]
     assert len(fig.axes[0].lines) == 2
@@ -43,7 +48,7 @@ def test_plot_probabilities_colours_truth_and_prediction():
     bars = fig.axes[1].patches
     assert len(bars) == 10 and fig.axes[1].get_title() == "prediction: 3 (55%)"
     assert bars[5].get_facecolor() != bars[3].get_facecolor() != bars[0].get_facecolor()
-    assert bars[3].get_hatch() == "//" and bars[5].get_hatch() == ".."   # not told by colour alone
+    assert bars[3].get_hatch() == "//" and bars[5].get_hatch() == ".."  # not told by colour alone
     assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["true digit", "wrong prediction"]
     with pytest.raises(ValueError, match="10 class probabilities"):
         plots.plot_probabilities(np.ones(9) / 9)

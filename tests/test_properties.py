@@ -20,8 +20,12 @@ def logit_matrices(draw, dtype=np.float64):
 @st.composite
 def small_networks(draw):
     """Random params (He or uniform) of a small network, inputs in [0, 1] and labels."""
-    n_in, n_hidden, n_out, m = (draw(st.integers(1, 6)), draw(st.integers(1, 6)),
-                                draw(st.integers(2, 5)), draw(st.integers(1, 6)))
+    n_in, n_hidden, n_out, m = (
+        draw(st.integers(1, 6)),
+        draw(st.integers(1, 6)),
+        draw(st.integers(2, 5)),
+        draw(st.integers(1, 6)),
+    )
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     params = mnistnn.init_params(n_in, n_hidden, n_out, rng=rng, scheme=draw(st.sampled_from(["he", "uniform"])))

@@ -2,6 +2,7 @@
 the Binder links open notebook 01; the website takes every notebook."""
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -41,25 +42,39 @@ def test_headless_run_with_no_notebooks_is_a_failure(tmp_path, monkeypatch, caps
     assert "0 of 0 notebooks" in capsys.readouterr().out
 
 
-def test_binder_link_opens_jupyterlab_on_the_first_notebook_of_the_series():
+def test_binder_link_opens_jupyterlab_on_the_start_page():
     link, badge = run.binder_links("jdoe/mnistnn")
     assert link.startswith("https://mybinder.org/v2/gh/jdoe/mnistnn/HEAD?urlpath=lab/tree/")
     path = link.split("?urlpath=lab/tree/", 1)[1]
-    assert (ROOT / path).is_file() and ROOT / path == run.notebooks()[0]
+    assert (ROOT / path).is_file() and path == "start.ipynb"
     assert badge == f"[![Launch the series on Binder](https://mybinder.org/badge_logo.svg)]({link})"
     assert run.binder_links("jdoe/mnistnn", "v1.0")[0].startswith("https://mybinder.org/v2/gh/jdoe/mnistnn/v1.0?")
 
 
-@pytest.mark.parametrize("repository", ["mnistnn", "https://github.com/jdoe/mnistnn", "jdoe/mnistnn/extra", "",
-                                        "jdoe/..", "jdoe/.", "-jdoe/mnistnn", "jdoe-/mnistnn", "jd--oe/mnistnn",
-                                        "jdoe/", "/mnistnn"])
+@pytest.mark.parametrize(
+    "repository",
+    [
+        "mnistnn",
+        "https://github.com/jdoe/mnistnn",
+        "jdoe/mnistnn/extra",
+        "",
+        "jdoe/..",
+        "jdoe/.",
+        "-jdoe/mnistnn",
+        "jdoe-/mnistnn",
+        "jd--oe/mnistnn",
+        "jdoe/",
+        "/mnistnn",
+    ],
+)
 def test_binder_link_refuses_what_is_not_owner_slash_repo(repository):
     with pytest.raises(ValueError, match="OWNER/REPO"):
         run.binder_links(repository)
 
 
-@pytest.mark.parametrize("ref", ["..", "v1..v2", "/main", "main/", ".hidden", "feature/.x", "x.lock", "a//b", "",
-                                 "-x", "main branch"])
+@pytest.mark.parametrize(
+    "ref", ["..", "v1..v2", "/main", "main/", ".hidden", "feature/.x", "x.lock", "a//b", "", "-x", "main branch"]
+)
 def test_binder_link_refuses_what_git_would_not_take_as_a_ref(ref):
     with pytest.raises(ValueError, match="branch, tag or commit"):
         run.binder_links("jdoe/mnistnn", ref)
@@ -71,12 +86,24 @@ def test_binder_link_takes_usual_refs(ref):
 
 
 def test_links_command_prints_the_badge_without_setting_anything_up():
-    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "links", "jdoe/mnistnn"],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "links", "jdoe/mnistnn"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert run.binder_links("jdoe/mnistnn")[1] in result.stdout
-    bad = subprocess.run([sys.executable, str(ROOT / "run.py"), "links", "mnistnn"],
-                         capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+    bad = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "links", "mnistnn"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
     assert bad.returncode == 2 and "expected a GitHub repository as OWNER/REPO" in bad.stderr
 
 
@@ -84,12 +111,114 @@ def test_book_takes_every_notebook_the_teacher_guide_and_the_labs_student_notebo
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "exercises" / "solutions").mkdir(parents=True)
     (tmp_path / "book").mkdir()
-    for name in ("notebooks/01_a.ipynb", "notebooks/02_b.ipynb", "notebooks/README.md", "notebooks/scratch.ipynb",
-                 "exercises/lab1.ipynb", "exercises/solutions/lab1.ipynb", "book/conf.py", "book/index.md"):
+    for name in (
+        "notebooks/01_a.ipynb",
+        "notebooks/02_b.ipynb",
+        "notebooks/README.md",
+        "notebooks/scratch.ipynb",
+        "exercises/lab1.ipynb",
+        "exercises/solutions/lab1.ipynb",
+        "book/conf.py",
+        "book/index.md",
+    ):
         (tmp_path / name).write_text("{}")
     monkeypatch.setattr(run, "ROOT", tmp_path)
     monkeypatch.setattr(run, "NOTEBOOKS", tmp_path / "notebooks")
     monkeypatch.setattr(run, "BOOK", tmp_path / "book")
     names = {path.relative_to(tmp_path).as_posix() for path in run.book_sources()}
-    assert names == {"notebooks/01_a.ipynb", "notebooks/02_b.ipynb", "notebooks/README.md", "exercises/lab1.ipynb",
-                     "book/conf.py", "book/index.md", "docs/predictions.png"}
+    assert names == {
+        "notebooks/01_a.ipynb",
+        "notebooks/02_b.ipynb",
+        "notebooks/README.md",
+        "exercises/lab1.ipynb",
+        "book/conf.py",
+        "book/index.md",
+        "docs/predictions.png",
+    }
+
+
+def test_lab_opens_the_start_page_at_the_root_and_ctrl_c_stops_the_server_and_its_kernels():
+    """What a learner does: python3 run.py lab, work, then Ctrl-C. Nothing is left running."""
+    import json
+    import signal
+    import time
+    import urllib.error
+    import urllib.request
+
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "lab", "--no-browser"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url, lines, deadline = None, [], time.monotonic() + 120
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            found = re.search(r"(http://127\.0\.0\.1:\d+)/lab\?token=(\w+)", line)
+            if found:
+                url = found.groups()
+        assert url, "".join(lines)
+        base, token = url
+        headers = {"Authorization": f"token {token}"}
+        for _ in range(100):  # the URL is printed a moment before the server answers
+            try:
+                with urllib.request.urlopen(urllib.request.Request(f"{base}/api/contents/", headers=headers)) as answer:
+                    contents = json.load(answer)
+                break
+            except urllib.error.URLError:
+                time.sleep(0.2)
+        assert {"start.ipynb", "notebooks", "exercises"} <= {item["name"] for item in contents["content"]}  # the root
+        request = urllib.request.Request(f"{base}/api/kernels", data=b"{}", headers=headers, method="POST")
+        with urllib.request.urlopen(request) as response:
+            kernel = json.load(response)["id"]
+        deadline = time.monotonic() + 30
+        while not _processes(kernel) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _processes(kernel)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    time.sleep(1)
+    assert not _processes(kernel) and not _processes(f"jupyterlab --allow-root --ServerApp.root_dir={ROOT}")
+
+
+def _processes(text):
+    """The running processes whose command line holds this text."""
+    table = subprocess.run(["ps", "-ww", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in table.splitlines() if text in line and "ps -ww" not in line]
+
+
+def test_lab_refuses_a_file_that_is_not_there_or_outside_the_repository(tmp_path):
+    missing = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "lab", "exercises/nothing.ipynb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert missing.returncode != 0 and "no file exercises/nothing.ipynb" in missing.stderr
+    outside = tmp_path / "copy.ipynb"
+    outside.write_text("{}")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "lab", str(outside)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "is outside the repository" in result.stderr
+
+
+def test_the_start_page_links_every_walk_through_and_every_lab():
+    import nbformat
+
+    text = nbformat.read(ROOT / "start.ipynb", as_version=4).cells[0].source
+    links = re.findall(r"\]\(([^)]+\.ipynb)\)", text)
+    expected = [path.relative_to(ROOT).as_posix() for path in run.notebooks()]
+    labs = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+    assert [link for link in links if link.startswith("notebooks/")] == expected
+    assert sorted(link for link in links if link.startswith("exercises/")) == labs
+    assert all((ROOT / link).exists() for link in links)

@@ -35,8 +35,10 @@ def pyproject_pins():
 
 
 def extra_names(extra):
-    return {run.normalize(r.partition("==")[0].split("[")[0].strip())
-            for r in PYPROJECT["project"]["optional-dependencies"][extra]}
+    return {
+        run.normalize(r.partition("==")[0].split("[")[0].strip())
+        for r in PYPROJECT["project"]["optional-dependencies"][extra]
+    }
 
 
 def test_every_dependency_is_pinned_exactly_and_nothing_is_listed_twice():
@@ -75,7 +77,7 @@ def test_lab_installs_the_notebooks_set_and_no_test_tool():
     # (otter-grader, for example, needs sphinx through fica and playwright through nbconvert[webpdf]).
     for name in lab & (extra_names("test") | extra_names("book")):
         assert lock[name]["via"] & lab, f"{name}, a test or book tool, is in the lab set though nothing there needs it"
-    assert set(run.locked_requirements(None, lock)) == set(lock)   # `test` installs the whole lock
+    assert set(run.locked_requirements(None, lock)) == set(lock)  # `test` installs the whole lock
 
 
 def test_each_install_set_holds_every_dependency_of_its_packages():
@@ -89,7 +91,7 @@ def test_each_install_set_holds_every_dependency_of_its_packages():
             try:
                 requires = importlib.metadata.requires(name) or []
             except importlib.metadata.PackageNotFoundError:
-                continue   # another platform's package (or not installed here)
+                continue  # another platform's package (or not installed here)
             for text in requires:
                 requirement = Requirement(text)
                 if requirement.marker is None or requirement.marker.evaluate(environment):
@@ -124,7 +126,9 @@ d_e.F==4 \\
     monkeypatch.setattr(run, "pyproject_pins", lambda extras=None: {"a": "1.0"} if extras else {"a": "1.0", "c": "3"})
     assert run.locked_requirements(("lab",), lock) == ["a", "b", "d-e-f"]
     assert run.lock_problems(lock, {"a": "1.0", "c": "3.1", "z": "1"}) == [
-        "c==3.1 in pyproject.toml but 3.0 in requirements-lock.txt", "z==1 is not in requirements-lock.txt"]
+        "c==3.1 in pyproject.toml but 3.0 in requirements-lock.txt",
+        "z==1 is not in requirements-lock.txt",
+    ]
 
 
 def test_run_py_installs_from_the_lock_with_hashes_then_mnistnn_without_dependencies(tmp_path, monkeypatch):
@@ -151,11 +155,11 @@ def test_setup_installs_what_a_command_needs_once_and_again_when_the_lock_change
     run.setup("lab")
     run.setup("lab")
     assert installs == [("notebooks",)]
-    run.setup("test")                          # more than lab had: install the whole lock
+    run.setup("test")  # more than lab had: install the whole lock
     run.setup("lab")
     run.setup("book")
     assert installs == [("notebooks",), None]
-    lock.write_text(LOCK_TEXT + "\n")           # a new lock: install again
+    lock.write_text(LOCK_TEXT + "\n")  # a new lock: install again
     run.setup("lab")
     assert installs == [("notebooks",), None, ("notebooks",)]
 
@@ -184,13 +188,13 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one():
     readme = (ROOT / "README.md").read_text()
     start = readme.split("## Start in one command", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     assert re.findall(r"python3 run\.py \w+", start) == ["python3 run.py lab", "python3 run.py test"]
-    script = (ROOT / ".ci" / "run").read_text().replace("\\\n", " ")      # one line per command
+    script = (ROOT / ".ci" / "run").read_text().replace("\\\n", " ")  # one line per command
     commands = [" ".join(line.split()) for line in script.splitlines() if "run.py" in line]
-    assert commands[0] == "python3 run.py test"                      # the README's command, as written
+    assert commands[0] == "python3 run.py test"  # the README's command, as written
     assert all(re.fullmatch(r"(env -u \w+ )?(\w+=\S+ )*python3 run.py test( .+)?", line) for line in commands)
     assert any(line.startswith("OPENBLAS_NUM_THREADS=1 ") for line in commands)
     other_kernels = [line for line in commands if 'OPENBLAS_CORETYPE="$other"' in line]
-    assert other_kernels and other_kernels[0].startswith("env -u OPENBLAS_NUM_THREADS ")   # all cores
+    assert other_kernels and other_kernels[0].startswith("env -u OPENBLAS_NUM_THREADS ")  # all cores
 
 
 def test_ci_picks_an_openblas_kernel_family_other_than_the_default_that_the_cpu_runs():
@@ -200,9 +204,9 @@ def test_ci_picks_an_openblas_kernel_family_other_than_the_default_that_the_cpu_
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     avx512 = {"avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl"}
-    assert module.other("SkylakeX", avx512) == "Haswell"                  # Intel Xeon
+    assert module.other("SkylakeX", avx512) == "Haswell"  # Intel Xeon
     assert module.other("Haswell", avx512) == "SkylakeX"
-    assert module.other("Haswell", {"avx", "avx2", "fma"}) == "Sandybridge"   # AMD EPYC without AVX-512
+    assert module.other("Haswell", {"avx", "avx2", "fma"}) == "Sandybridge"  # AMD EPYC without AVX-512
     assert module.other("Zen", {"avx", "avx2", "fma"}) == "Haswell"
     assert module.other("Sandybridge", {"avx"}) == "Prescott"
     assert module.current() != "unknown"
@@ -210,8 +214,14 @@ def test_ci_picks_an_openblas_kernel_family_other_than_the_default_that_the_cpu_
 
 def test_readme_explains_the_lock_the_launch_links_and_the_book():
     readme = (ROOT / "README.md").read_text()
-    for text in ("python3 run.py lock", "requirements-lock.txt", "## Launch", "python3 run.py links OWNER/REPO",
-                 "python3 run.py book", "build/book/index.html"):
+    for text in (
+        "python3 run.py lock",
+        "requirements-lock.txt",
+        "## Launch",
+        "python3 run.py links OWNER/REPO",
+        "python3 run.py book",
+        "build/book/index.html",
+    ):
         assert text in readme, f"the README does not mention {text!r}"
 
 
@@ -235,8 +245,13 @@ def test_readme_lists_exactly_the_notebooks_that_exist():
 
 def test_repo2docker_builds_binder_from_the_conda_environment_and_runs_postbuild():
     """What mybinder.org will do, short of building the image (no Docker daemon needed)."""
-    result = subprocess.run([sys.executable, "-m", "repo2docker", "--no-build", "--debug", str(ROOT)],
-                            capture_output=True, text=True, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "repo2docker", "--no-build", "--debug", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log[-2000:]
     assert "Building conda environment for python=3.11" in log
@@ -244,6 +259,20 @@ def test_repo2docker_builds_binder_from_the_conda_environment_and_runs_postbuild
     assert "RUN ./binder/postBuild" in log
     # The repository (run.py and the lock) is copied in before postBuild runs.
     assert log.index("COPY --chown=0:0 src/ ${REPO_DIR}/") < log.index("RUN ./binder/postBuild")
+
+
+def test_binder_shuts_idle_kernels_down():
+    """postBuild puts the server configuration where Jupyter reads it; idle kernels are culled after 30 minutes."""
+    import json
+
+    postbuild = (ROOT / "binder" / "postBuild").read_text()
+    assert 'cp binder/jupyter_server_config.json "${HOME}/.jupyter/jupyter_server_config.json"' in postbuild
+    config = json.loads((ROOT / "binder" / "jupyter_server_config.json").read_text())["MappingKernelManager"]
+    assert config["cull_idle_timeout"] == 1800 and config["cull_connected"] and not config["cull_busy"]
+    from jupyter_server.services.kernels.kernelmanager import MappingKernelManager
+
+    manager = MappingKernelManager(**config)  # every key is one the server knows
+    assert manager.cull_idle_timeout == 1800
 
 
 def notebook_files():

@@ -22,10 +22,10 @@ def small_params():
 def test_plain_text_form_is_stable_for_nbval(small_params):
     first, second = DrawDigit(small_params), DrawDigit(small_params, size=140)
     data, _ = first._repr_mimebundle_()
-    assert data["text/plain"] == repr(first) == repr(DrawDigit(small_params))   # no address, no model id
+    assert data["text/plain"] == repr(first) == repr(DrawDigit(small_params))  # no address, no model id
     assert repr(first).startswith("DrawDigit: a 280 x 280 canvas") and "(784-16-10)" in repr(first)
     assert "140 x 140" in repr(second) and "0x" not in repr(first)
-    assert "application/vnd.jupyter.widget-view+json" in data                   # live where widgets are shown
+    assert "application/vnd.jupyter.widget-view+json" in data  # live where widgets are shown
 
 
 def test_an_empty_canvas_says_draw_a_digit(small_params):
@@ -41,7 +41,7 @@ def test_it_reads_a_digit_drawn_small_and_off_centre(mnist):
     widget = DrawDigit(params)
     for i in range(5):
         canvas = np.zeros((280, 280), dtype=np.uint8)
-        canvas[150:262, 10:122] = np.kron(x_test[i], np.ones((4, 4), dtype=np.uint8))   # small, bottom left
+        canvas[150:262, 10:122] = np.kron(x_test[i], np.ones((4, 4), dtype=np.uint8))  # small, bottom left
         assert widget.read(canvas) == y_test[i]
         assert widget.message.startswith(f"The network reads: {y_test[i]} (")
         assert len(widget.probabilities) == 10 and sum(widget.probabilities) == pytest.approx(1.0, abs=1e-5)
@@ -55,10 +55,10 @@ def test_a_stroke_from_the_browser_arrives_as_bytes(small_params):
     widget = DrawDigit(small_params, size=56)
     canvas = np.zeros((56, 56), dtype=np.uint8)
     canvas[5:50, 25:30] = 255
-    widget.drawing = canvas.tobytes()                       # what the view sends when a stroke ends
+    widget.drawing = canvas.tobytes()  # what the view sends when a stroke ends
     expected = mnistnn.predict(small_params, mnistnn.drawing.prepare_drawing(canvas).reshape(784, 1))[0]
     assert widget.prediction == expected
-    widget.drawing = b"\x00" * 10                           # a corrupted message: said, not raised
+    widget.drawing = b"\x00" * 10  # a corrupted message: said, not raised
     assert widget.prediction == -1 and "3136 were expected" in widget.message
 
 
@@ -67,18 +67,21 @@ def _network(**changes):
     return {**params, **changes}
 
 
-@pytest.mark.parametrize(("params", "error", "message"), [
-    ("weights.npz", TypeError, "keys W1, b1, W2, b2"),
-    ({"W1": np.zeros((4, 784))}, ValueError, r"missing \['W2', 'b1', 'b2'\]"),
-    (_network(W1=np.full((4, 784), np.nan)), ValueError, r"params\['W1'\] contains NaN"),
-    (_network(W2=np.zeros((10, 4), np.float16)), TypeError, "float16, which keeps only about 3 significant digits"),
-    (_network(b1=np.zeros(4)), ValueError, r"pass b1.reshape\(-1, 1\)"),
-])
+@pytest.mark.parametrize(
+    ("params", "error", "message"),
+    [
+        ("weights.npz", TypeError, "keys W1, b1, W2, b2"),
+        ({"W1": np.zeros((4, 784))}, ValueError, r"missing \['W2', 'b1', 'b2'\]"),
+        (_network(W1=np.full((4, 784), np.nan)), ValueError, r"params\['W1'\] contains NaN"),
+        (_network(W2=np.zeros((10, 4), np.float16)), TypeError, "float16, which keeps only about 3 significant digits"),
+        (_network(b1=np.zeros(4)), ValueError, r"pass b1.reshape\(-1, 1\)"),
+    ],
+)
 def test_params_are_checked_when_the_widget_is_made_with_check_params_messages(params, error, message):
     with pytest.raises(error, match=message):
         DrawDigit(params)
     with pytest.raises(error, match=message):
-        mnistnn.predict(params, np.zeros((784, 1)))          # the same message as everywhere else
+        mnistnn.predict(params, np.zeros((784, 1)))  # the same message as everywhere else
 
 
 def test_an_error_while_reading_is_shown_in_the_widget(small_params, monkeypatch):
@@ -86,6 +89,7 @@ def test_an_error_while_reading_is_shown_in_the_widget(small_params, monkeypatch
 
     def broken(*args, **kwargs):
         raise RuntimeError("out of memory")
+
     monkeypatch.setattr(mnistnn.widget, "forward", broken)
     canvas = np.zeros((280, 280), np.uint8)
     canvas[100:200, 130:150] = 255

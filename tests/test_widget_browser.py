@@ -29,22 +29,33 @@ from trained_network import trained_network
 import mnistnn
 
 pytest.importorskip("anywidget", reason="the widget needs anywidget (the notebooks extra)")
-PlaywrightTimeout = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is missing: "
-                                        "install the test extra").TimeoutError
+PlaywrightTimeout = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright's Python package is missing: install the test extra"
+).TimeoutError
 
-START_TIMEOUT = 90        # seconds for JupyterLab to answer
-UI_TIMEOUT_MS = 120_000   # for the page, the kernel and the widget to appear
-RUN_TIMEOUT_MS = 45_000    # for the widget to appear once its cell runs
+START_TIMEOUT = 90  # seconds for JupyterLab to answer
+UI_TIMEOUT_MS = 120_000  # for the page, the kernel and the widget to appear
+RUN_TIMEOUT_MS = 45_000  # for the widget to appear once its cell runs
 ANSWER_TIMEOUT_MS = 30_000
 
 NOTEBOOK = {
-    "cells": [{
-        "cell_type": "code", "execution_count": None, "id": "draw", "metadata": {}, "outputs": [],
-        "source": ["import mnistnn\n", "from mnistnn.widget import DrawDigit\n",
-                   "DrawDigit(mnistnn.load_params('params.npz'))"],
-    }],
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "draw",
+            "metadata": {},
+            "outputs": [],
+            "source": [
+                "import mnistnn\n",
+                "from mnistnn.widget import DrawDigit\n",
+                "DrawDigit(mnistnn.load_params('params.npz'))",
+            ],
+        }
+    ],
     "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
-    "nbformat": 4, "nbformat_minor": 5,
+    "nbformat": 4,
+    "nbformat_minor": 5,
 }
 
 
@@ -69,7 +80,7 @@ def jupyterlab(tmp_path):
     """A JupyterLab server serving widget.ipynb from a temporary folder; yields (base URL, token).
 
     It is always shut down, kernels included, also when the test fails."""
-    chromium_or_skip()                       # skip before starting anything if there is no browser
+    chromium_or_skip()  # skip before starting anything if there is no browser
     root = tmp_path / "notebooks"
     root.mkdir()
     params, _ = trained_network()
@@ -81,18 +92,32 @@ def jupyterlab(tmp_path):
     news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-           "PYTHONWARNINGS": "ignore"}
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-               "--ServerApp.port_retries=0"]
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "PYTHONWARNINGS": "ignore",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.port_retries=0",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log = tmp_path / "jupyterlab.log"
     with log.open("w") as log_file:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)   # its own process group: kernels end with it
+        process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )  # its own process group: kernels end with it
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for_server(f"{base}/api/status?token={token}", process, log)
@@ -108,7 +133,7 @@ def _shut_down(process: subprocess.Popen) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=20)
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)    # whatever is left of the group (kernels)
+        os.killpg(process.pid, signal.SIGKILL)  # whatever is left of the group (kernels)
     process.wait(timeout=10)
 
 
@@ -155,8 +180,11 @@ def test_draw_a_one_then_a_seven(jupyterlab):
 
 def _answer_is(page, condition: str) -> None:
     """Wait until the widget's answer element satisfies a JavaScript condition on `answer`."""
-    page.wait_for_function(f"() => {{ const answer = document.querySelector('.mnistnn-draw-answer'); "
-                           f"return answer !== null && ({condition}); }}", timeout=ANSWER_TIMEOUT_MS)
+    page.wait_for_function(
+        f"() => {{ const answer = document.querySelector('.mnistnn-draw-answer'); "
+        f"return answer !== null && ({condition}); }}",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
 
 
 def _draw_and_check(page, url: str) -> None:
@@ -168,7 +196,7 @@ def _draw_and_check(page, url: str) -> None:
     for attempt in range(3):
         page.get_by_text(re.compile(r"\| Idle$")).first.wait_for()
         page.locator(".jp-Notebook .jp-Cell .cm-content").first.click()
-        page.keyboard.press("Control+Enter")               # run the cell and stay on it
+        page.keyboard.press("Control+Enter")  # run the cell and stay on it
         try:
             canvas.wait_for(timeout=RUN_TIMEOUT_MS)
             break
@@ -179,7 +207,7 @@ def _draw_and_check(page, url: str) -> None:
     answer = page.locator(".mnistnn-draw-answer")
     _answer_is(page, "answer.textContent === 'draw a digit'")
 
-    _stroke(page, canvas, [(0.52, 0.12), (0.50, 0.50), (0.48, 0.88)])                   # a "1", by mouse
+    _stroke(page, canvas, [(0.52, 0.12), (0.50, 0.50), (0.48, 0.88)])  # a "1", by mouse
     _answer_is(page, "answer.dataset.prediction !== '-1'")
     first = answer.text_content()
     page.locator(".mnistnn-draw").screenshot(path=artifact_path("widget_draw_1.png"))
@@ -188,7 +216,7 @@ def _draw_and_check(page, url: str) -> None:
     page.locator(".mnistnn-draw-clear").click()
     _answer_is(page, "answer.textContent === 'draw a digit'")
 
-    _touch_stroke(page, canvas, [(0.22, 0.18), (0.78, 0.18), (0.45, 0.88)])             # a "7", by finger
+    _touch_stroke(page, canvas, [(0.22, 0.18), (0.78, 0.18), (0.45, 0.88)])  # a "7", by finger
     _answer_is(page, "answer.dataset.prediction !== '-1'")
     second = answer.text_content()
     page.screenshot(path=artifact_path("widget_draw_7.png"))

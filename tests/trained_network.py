@@ -25,6 +25,15 @@ def trained_network() -> tuple[dict[str, np.ndarray], str]:
         return mnistnn.load_params(SAVED), f"loaded from {SAVED.name}"
     data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=np.float32)
     params = mnistnn.init_params(784, 128, 10, rng=np.random.default_rng(1), scheme="he", dtype=np.float32)
-    final, _ = mnistnn.sgd(params, data.X_train, data.y_train, rng=np.random.default_rng(2), learning_rate=0.1,
-                           momentum=0.9, lr_decay=0.75, batch_size=100, epochs=2)
+    final, _ = mnistnn.sgd(
+        params,
+        data.X_train,
+        data.y_train,
+        rng=np.random.default_rng(2),
+        learning_rate=0.1,
+        momentum=0.9,
+        lr_decay=0.75,
+        batch_size=100,
+        epochs=2,
+    )
     return final, "784-128-10 trained here for 2 epochs: notebooks/models/06_final.npz is absent"

@@ -1,0 +1,228 @@
+"""The labs: their questions and points, a course's variant of them, and the self-check a notebook runs.
+
+Each lab module (``lab01`` ... ``lab07``) ends with its :class:`LabSpec`: the questions in order, each with its
+points and the check that scores it (written questions are read by a teacher). In a lab notebook,
+
+    from mnistnn.feedback import Lab
+    grader = Lab("lab03")              # or Lab("lab03", variant="fall-2026"): a course's own version
+
+``grader.check("q1")`` runs question 1's check on the notebook's functions and answers in one line with the
+question's points; ``grader.summary()`` adds up the points passed so far. The functions are rebuilt from the
+notebook's cells as grading rebuilds them (definitions, imports and constants only), so the self-check tests what
+grading tests; grading then runs the same checks on other inputs too (the hidden cases), in a sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from .core import CHECKS, Case, Feedback, run
+from .student import InProcess, as_graded
+
+ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question: its name (q1, ...), points, and the check that scores it (None: written, read by a teacher)."""
+
+    name: str
+    points: float
+    check: str | None = None
+    title: str = ""
+
+    @property
+    def written(self) -> bool:
+        return self.check is None
+
+
+@dataclass(frozen=True)
+class LabSpec:
+    """A lab: its name (lab01, ...), title, questions, and the package functions its answers may not call."""
+
+    name: str
+    title: str
+    questions: tuple[Question, ...]
+    forbidden: tuple[str, ...] = ()  # "mnistnn.model.backward": the questions' own answers, in the package
+    allowed: str = ""  # what the lab may use from mnistnn, in words (for the messages)
+    parameters: tuple[str, ...] = ()  # the Variant fields this lab's questions use
+
+    def question(self, name: str) -> Question:
+        for question in self.questions:
+            if question.name == name:
+                return question
+        known = ", ".join(question.name for question in self.questions)
+        raise KeyError(f"{self.name} has no question {name!r}; its questions are {known}")
+
+    @property
+    def autograded(self) -> tuple[Question, ...]:
+        return tuple(question for question in self.questions if not question.written)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A course's version of the labs: other sizes, another hidden activation, another data subset.
+
+    ``Variant.of("public")`` is the version of this repository; any other name (or a number) gives its own
+    parameters, the same every time for the same name. The checks read them, and the lab notebooks print them
+    (``grader.variant``), so a course's answers differ from the public solutions.
+    """
+
+    name: str = "public"
+    seed: int = 0
+    activation: str = "tanh"  # lab 03's extension: the hidden activation g to backpropagate through
+    leaky_slope: float = 0.1  # g(z) = max(z, slope * z) for leaky_relu
+    val_size: int = 10_000  # lab 01: images held out for validation
+    n_hidden: int = 10  # lab 02: the untrained network's hidden units
+    init_seed: int = 0  # lab 02: its seed
+    linear_rate: float = 0.5  # lab 04: the linear baseline's learning rate
+    bins: int = 10  # lab 05: calibration bins
+    beta2: float = 0.999  # lab 06: Adam's second-moment decay
+
+    @classmethod
+    def of(cls, name: str | int | Variant = "public") -> Variant:
+        """The variant of that name (or seed); "public" is this repository's."""
+        if isinstance(name, Variant):
+            return name
+        name = str(name)
+        if name == "public":
+            return cls()
+        seed = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "little")
+        pick = [int(b) for b in hashlib.sha256(f"mnistnn-variant-{seed}".encode()).digest()]
+        return cls(
+            name=name,
+            seed=seed,
+            activation=ACTIVATIONS[1 + pick[0] % 2] if pick[1] % 3 else "tanh",
+            leaky_slope=(0.05, 0.1, 0.2, 0.3)[pick[2] % 4],
+            val_size=(8_000, 10_000, 12_000)[pick[3] % 3],
+            n_hidden=(8, 12, 16, 20)[pick[4] % 4],
+            init_seed=1 + pick[5] % 50,
+            linear_rate=(0.25, 0.5, 1.0)[pick[6] % 3],
+            bins=(5, 8, 10, 15)[pick[7] % 4],
+            beta2=(0.99, 0.995, 0.999)[pick[8] % 3],
+        )
+
+    def activation_text(self) -> str:
+        """The hidden activation g in words and symbols."""
+        return {
+            "tanh": "tanh: g(z) = tanh(z)",
+            "sigmoid": "sigmoid: g(z) = 1 / (1 + exp(-z))",
+            "leaky_relu": f"leaky ReLU: g(z) = max(z, {self.leaky_slope:g} z)",
+        }[self.activation]
+
+    def __str__(self) -> str:
+        values = ", ".join(
+            f"{item.name}={getattr(self, item.name)!r}" for item in fields(self) if item.name not in ("name", "seed")
+        )
+        return f"variant {self.name!r}: {values}"
+
+
+PARAMETERS = {  # what each variant parameter is, in the learner's words, and how it reads
+    "val_size": ("validation images (val_size)", lambda v: f"{v.val_size:,}"),
+    "n_hidden": ("the untrained network's hidden units h (question 5)", lambda v: str(v.n_hidden)),
+    "init_seed": ("its seed (question 5)", lambda v: str(v.init_seed)),
+    "activation": ("the hidden activation g of the extension", lambda v: v.activation_text()),
+    "linear_rate": ("the linear baseline's learning rate", lambda v: f"{v.linear_rate:g}"),
+    "bins": ("calibration bins", lambda v: str(v.bins)),
+    "beta2": ("Adam's beta2", lambda v: f"{v.beta2:g}"),
+}
+
+LABS: dict[str, LabSpec] = {}
+
+
+def register(spec: LabSpec) -> LabSpec:
+    """Add a lab (each lab module calls this with its spec)."""
+    unknown = [question.check for question in spec.questions if question.check and question.check not in CHECKS]
+    if unknown:
+        raise ValueError(f"{spec.name} names checks that do not exist: {unknown}")
+    LABS[spec.name] = spec
+    return spec
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """A question's self-check: the check's feedback and the points it earns; shows as one line."""
+
+    question: Question
+    feedback: Feedback
+
+    @property
+    def points(self) -> float:
+        return self.question.points if self.feedback.passed else 0.0
+
+    def __repr__(self) -> str:
+        worth = _points(self.question.points)
+        score = f"({worth})" if self.feedback.passed else f"(0 of {worth})"
+        return f"{self.question.name} {score}: {self.feedback.message}"
+
+    __str__ = __repr__
+
+
+def _points(points: float) -> str:
+    return f"{points:g} point{'' if points == 1 else 's'}"
+
+
+class Lab:
+    """The self-check of a lab notebook: ``grader.check("qN")``, ``grader.summary()``; see the module's docstring."""
+
+    def __init__(self, lab: str, variant: str | int = "public"):
+        if lab not in LABS:
+            raise KeyError(f"there is no lab {lab!r}; the labs are {', '.join(sorted(LABS))}")
+        self.spec = LABS[lab]
+        self.variant = Variant.of(variant)
+        self.results: dict[str, QuestionResult] = {}
+
+    def __repr__(self) -> str:
+        lines = [f"{self.spec.name} · {self.spec.title} · the {self.variant.name!r} version"]
+        lines += [f"  {PARAMETERS[name][0]}: {PARAMETERS[name][1](self.variant)}" for name in self.spec.parameters]
+        return "\n".join(lines)
+
+    def student(self, namespace: dict[str, Any]) -> InProcess:
+        """The notebook's functions as grading keeps them (:func:`as_graded`), and its values."""
+        return InProcess(as_graded(namespace), values=namespace, forbidden=self.spec.forbidden)
+
+    def check(self, question: str, *, hidden: bool = False) -> QuestionResult:
+        """Run the question's check on the notebook's functions; one line with the points it earns."""
+        spec = self.spec.question(question)
+        if spec.written:
+            feedback = Feedback(question, None, f"{spec.title or 'written'}: read by your teacher.")
+            return QuestionResult(replace(spec, points=0), feedback)
+        namespace = sys._getframe(1).f_globals
+        feedback = run(CHECKS[spec.check], self.student(namespace), Case(hidden=hidden, variant=self.variant))
+        result = self.results[question] = QuestionResult(spec, feedback)
+        return result
+
+    def summary(self) -> Summary:
+        """The points passed so far, out of the autograded total, and what grading adds."""
+        return Summary(self.spec, dict(self.results))
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Where a learner stands in a lab; shows as a few lines."""
+
+    spec: LabSpec
+    results: dict[str, QuestionResult] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        autograded = self.spec.autograded
+        total = sum(question.points for question in autograded)
+        passed = sum(result.points for result in self.results.values())
+        waiting = [question.name for question in autograded if question.name not in self.results]
+        failing = [name for name, result in self.results.items() if not result.feedback.passed]
+        written = sum(question.points for question in self.spec.questions if question.written)
+        lines = [f"{self.spec.name}: your self-checks pass {passed:g} of the {total:g} autograded points."]
+        if failing:
+            lines.append(f"Not passing yet: {', '.join(failing)}.")
+        if waiting:
+            lines.append(f"Not checked yet (run their grader.check cells): {', '.join(waiting)}.")
+        lines.append(
+            f"Your teacher's grading runs these checks again, on other inputs too (hidden tests), and reads "
+            f"the written answers ({_points(written)})."
+        )
+        return "\n".join(lines)
+
+    __str__ = __repr__
