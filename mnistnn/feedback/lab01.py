@@ -7,9 +7,10 @@ import functools
 import numpy as np
 
 from ..data import flatten_images, load_mnist, scale_pixels
-from .core import Code, Mistake, Stop, check, expect
+from .calls import Seeded
+from .compare import expect
+from .core import Code, Mistake, Stop, check
 from .labs import LabSpec, Question, register
-from .student import Seeded
 
 # ----------------------------------------------------------------------------------------------- prepare_images
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-import itertools
 
 import numpy as np
 
 from .. import model
-from .core import Code, Mistake, Stop, check, expect
+from .cases import deep_params, problem, read_only
+from .compare import expect
+from .core import Code, Mistake, Stop, check
 from .labs import LabSpec, Question, register
 
 # ----------------------------------------------------------------------------------------------- relu
@@ -133,20 +134,6 @@ def check_softmax(student, case):
 # ----------------------------------------------------------------------------------------------- forward
 
 
-def problem(n_in, n_hidden, n_out, m, rng, *, zero_column=False):
-    """Random params (He init, biases jittered), inputs in [0, 1), labels with every class, and their forward pass."""
-    params = model.init_params(n_in, n_hidden, n_out, rng=rng, scheme="he")
-    params["b2"] = rng.normal(0, 0.1, size=(n_out, 1))
-    if not zero_column:
-        params["b1"] = rng.normal(0, 0.1, size=(n_hidden, 1))
-    X = rng.random((n_in, m))
-    if zero_column:
-        X[:, 0] = 0.0  # with b1 = 0 this column gives Z1 == 0 exactly: where an activation's derivative at 0 matters
-    y = rng.integers(0, n_out, size=m)
-    y[:n_out] = np.arange(min(n_out, m))
-    return params, X, y, model.forward(params, X)[1]
-
-
 def _network(params, X, *, g=model.relu, out=model.softmax, biases=True):
     """A forward pass as a mistaken one computes it: another hidden activation or output, biases or not."""
     Z1 = params["W1"] @ X + (params["b1"] if biases else 0)
@@ -247,16 +234,6 @@ def untrained_case(n_hidden: int, init_seed: int):
     return read_only(case)
 
 
-def read_only(value):
-    """The arrays of a cached value (in dicts and tuples too), made read-only: nobody can change them for the next."""
-    if isinstance(value, np.ndarray):
-        value.setflags(write=False)
-    elif isinstance(value, dict | tuple | list):
-        for item in value.values() if isinstance(value, dict) else value:
-            read_only(item)
-    return value
-
-
 def _mistaken(key):
     return lambda mean, case: case[key]
 
@@ -314,15 +291,6 @@ def check_mean_probability(student, case):
 
 
 # ----------------------------------------------------------------------------------------------- any depth
-
-
-def deep_params(sizes, rng):
-    """He-initialised params of a network with these layer sizes, biases jittered: W1, b1, ..., WL, bL."""
-    params = {}
-    for layer, (n_in, n_out) in enumerate(itertools.pairwise(sizes), start=1):
-        params[f"W{layer}"] = rng.standard_normal((n_out, n_in)) * np.sqrt(2 / n_in)
-        params[f"b{layer}"] = rng.normal(0, 0.1, size=(n_out, 1))
-    return params
 
 
 def _deep(params, X, hidden=model.relu, last=model.softmax):

@@ -11,9 +11,10 @@ import numpy as np
 
 from .. import model
 from . import activations
-from .core import Code, Mistake, Stop, check, close, expect
-from .lab02 import problem
-from .lab03 import KEYS, gradient_errors, judge_errors, judge_typed_errors
+from .cases import problem
+from .compare import close, expect
+from .core import Code, Mistake, Stop, check
+from .lab03_gradients import KEYS, gradient_errors, judge_errors, judge_typed_errors
 from .labs import Variant
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import model
-from .core import Code, Mistake, Stop, check, close, expect
-from .lab02 import problem
+from .cases import problem
+from .compare import close, expect
+from .core import Code, Mistake, Stop, check
 from .labs import LabSpec, Question, register
 
 KEYS = ("W1", "b1", "W2", "b2")

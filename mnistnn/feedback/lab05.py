@@ -7,8 +7,9 @@ import functools
 import numpy as np
 
 from .. import metrics, model
-from .core import Code, Mistake, Stop, check, expect
-from .lab02 import read_only
+from .cases import read_only
+from .compare import expect
+from .core import Code, Mistake, Stop, check
 from .labs import LabSpec, Question, register
 
 # ----------------------------------------------------------------------------------------------- accuracy

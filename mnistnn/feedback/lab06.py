@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import model
-from .core import Code, Mistake, Stop, check, close
-from .lab02 import problem
+from .calls import Seeded
+from .cases import problem
+from .compare import close
+from .core import Code, Mistake, Stop, check
 from .lab04 import KEYS, judge_params
 from .labs import LabSpec, Question, register
-from .student import Seeded
 
 # ----------------------------------------------------------------------------------------------- minibatches
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import model
-from .core import Code, Mistake, Stop, check, expect
-from .lab02 import problem
+from .cases import problem
+from .compare import expect
+from .core import Code, Mistake, Stop, check
 from .lab04 import KEYS, judge_params, step
 from .labs import LabSpec, Question, register
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .core import CHECKS, Case, Feedback, run
-from .student import InProcess, as_graded
+from .definitions import as_graded
+from .student import InProcess
 
 ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")
 

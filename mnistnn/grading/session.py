@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
+from ..feedback.calls import Outcome
 from ..feedback.core import CHECKS, Case, run
 from ..feedback.labs import LABS, QuestionResult, Variant
-from ..feedback.student import Outcome, Student
+from ..feedback.student import Student
 from .sandbox import Limits, bubblewrap, limit_memory, plain_environment, worker_command
 from .submission import Submission
 from .wire import WireError, decode, send

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..feedback.student import Outcome, Probe, Seeded, Unsupported
+from ..feedback.calls import Outcome, Probe, Seeded, Unsupported
 
 LIMIT = 512 * 2**20  # the largest message read (bytes): a bigger answer is refused, not allocated
 HEADER = struct.Struct("<Q")
