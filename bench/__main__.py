@@ -7,7 +7,10 @@ Prints, in one run:
 2. the time mini-batch training takes to reach 98.0% test accuracy, mnistnn.sgd against Keras (JAX);
 3. the wall time of every notebook under strict nbval, and the memory its kernel peaks at and holds at the end;
 4. the peak memory (max RSS) of each training run;
-5. what the argument checks cost a learner's own training loop (a mini-batch step with and without them).
+5. what the argument checks cost a learner's own training loop (a mini-batch step with and without them);
+6. the seconds grading takes per submission of every lab (solved and blank), sandboxed as exercises/grade.py does;
+7. lab 06's training and notebook 04's main run on a shared machine: quiet, under a one-CPU quota (a cgroup, as a
+   Binder or CI container runs), and beside two busy processes, with the BLAS threads mnistnn fits and with others.
 Each training run happens in a process of its own, so that its peak memory is its own.
 `--quick` runs a tiny configuration (a smoke test, not a measurement).
 """
@@ -27,6 +30,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.load import NoCgroup, busy_processes, cpu_quota
 from mnistnn.recipes import FINAL, ORIGINAL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +45,8 @@ FULL = {
     "target": 0.98,
     "check_rounds": 15,
     "check_steps": 200,
+    "load_images": 50_000,
+    "load_epochs": 3,
 }
 QUICK = {
     "images": 1_000,
@@ -52,6 +58,8 @@ QUICK = {
     "target": 0.5,
     "check_rounds": 1,
     "check_steps": 2,
+    "load_images": 1_000,
+    "load_epochs": 1,
 }
 
 
@@ -282,13 +290,74 @@ def _check_cost(config: dict) -> dict:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-TASKS = {"full_batch": _full_batch, "mnistnn_sgd": _mnistnn_sgd, "keras_sgd": _keras_sgd, "check_cost": _check_cost}
+def _blas_threads() -> int:
+    import threadpoolctl
+
+    return max(pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas")
 
 
-def _child(task: str, config: dict) -> dict:
-    """Run one task in a fresh Python process; return its result and its peak memory in MiB."""
-    command = [sys.executable, "-m", "bench", "--task", task, "--config", json.dumps(config)]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+def _lab06_training(config: dict) -> dict:
+    """Lab 06's training (its train_sgd, done by mnistnn.sgd): 784-128-10, float32, batch 64, momentum 0.9."""
+    import numpy as np
+
+    import mnistnn
+
+    data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=np.float32)
+    X, y = data.X_train[:, : config["load_images"]], data.y_train[: config["load_images"]]
+    params = mnistnn.init_params(784, 128, 10, rng=np.random.default_rng(1), scheme="he", dtype=np.float32)
+    start = time.perf_counter()
+    mnistnn.sgd(
+        params,
+        X,
+        y,
+        rng=np.random.default_rng(2),
+        learning_rate=0.1,
+        momentum=0.9,
+        lr_decay=0.75,
+        batch_size=64,
+        epochs=config["load_epochs"],
+    )
+    return {"seconds": time.perf_counter() - start, "threads": _blas_threads()}
+
+
+def _nb04_training(config: dict) -> dict:
+    """Notebook 04's main run: the original recipe, full batch on 41,000 images, validation every 10 iterations."""
+    import numpy as np
+
+    import mnistnn
+
+    data = mnistnn.load_dataset(rng=np.random.default_rng(0))
+    params = ORIGINAL.init_params(rng=np.random.default_rng(1))
+    n = min(41_000, config["load_images"])
+    start = time.perf_counter()
+    mnistnn.gradient_descent(
+        params,
+        data.X_train[:, :n],
+        data.y_train[:n],
+        learning_rate=ORIGINAL.learning_rate,
+        iterations=config["iterations"],
+        X_val=data.X_val,
+        y_val=data.y_val,
+        record_every=10,
+    )
+    return {"seconds": time.perf_counter() - start, "threads": _blas_threads()}
+
+
+TASKS = {
+    "full_batch": _full_batch,
+    "mnistnn_sgd": _mnistnn_sgd,
+    "keras_sgd": _keras_sgd,
+    "check_cost": _check_cost,
+    "lab06_training": _lab06_training,
+    "nb04_training": _nb04_training,
+}
+
+
+def _child(task: str, config: dict, *, prefix: list[str] = (), env: dict[str, str] | None = None) -> dict:
+    """Run one task in a fresh Python process (after ``prefix``, with ``env`` added to the environment); return its
+    result and its peak memory in MiB."""
+    command = [*prefix, sys.executable, "-m", "bench", "--task", task, "--config", json.dumps(config)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
     output = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     if status != 0:
@@ -309,8 +378,17 @@ def _machine() -> list[str]:
             if line.startswith("model name")
         ]
         cpu = names[0] if names else cpu
+    import threadpoolctl
+
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    threads = os.environ.get("OPENBLAS_NUM_THREADS", f"default (one per core: {os.cpu_count()})")
+    pool = next(pool for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas")
+    chosen = "as set by OPENBLAS_CORETYPE" if os.environ.get("OPENBLAS_CORETYPE") else "chosen by OpenBLAS"
+    kernels = f"{pool.get('architecture', 'unknown')} kernels ({chosen})"
+    threads = (
+        f"{os.environ['OPENBLAS_NUM_THREADS']} (OPENBLAS_NUM_THREADS)"
+        if os.environ.get("OPENBLAS_NUM_THREADS")
+        else f"{pool['num_threads']} (fitted by mnistnn to the usable CPUs)"
+    )
     os.environ.setdefault("KERAS_BACKEND", "jax")
     versions = {}
     for name in ("numpy", "keras", "jax", "jaxlib", "nbval"):
@@ -318,7 +396,8 @@ def _machine() -> list[str]:
             versions[name] = __import__(name).__version__
     return [
         f"machine: {cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
-        f"python {platform.python_version()}; BLAS: {blas.get('name')} {blas.get('version')}, threads {threads}",
+        f"python {platform.python_version()}; BLAS: {blas.get('name')} {blas.get('version')}, {kernels}, threads "
+        + threads,
         "versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()),
     ]
 
@@ -492,10 +571,83 @@ def _section_check_cost(config: dict) -> None:
     )
 
 
+def _section_grading(skip: bool) -> None:
+    """Section 6: exercises/build.py's autograders, then one solved and one blank submission of each lab."""
+    if skip:
+        print("6. Grading: skipped\n")
+        return
+    import tempfile
+
+    sys.path.insert(0, str(ROOT / "exercises"))
+    import build
+    from mnistnn.grading import Autograder, grade
+    from mnistnn.grading.sandbox import bubblewrap
+
+    print(
+        "6. Grading: seconds per submission (python -m mnistnn.grading's own timing: reading, the sandboxed worker, "
+        f"every question's cases), {'in the bubblewrap sandbox' if bubblewrap() else 'WITHOUT a sandbox'}"
+    )
+    print(f"   {'lab':24} {'solved':>8} {'blank':>8}")
+    slowest = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        build.build(Path(tmp) / "student", Path(tmp) / "autograders")
+        for master in build.masters():
+            autograder = Autograder.read(Path(tmp) / "autograders" / f"{master.stem}-autograder.zip")
+            seconds = [grade(path, autograder)["seconds"] for path in (master, Path(tmp) / "student" / master.name)]
+            slowest = max(slowest, seconds[0])
+            print(f"   {master.stem:24} {seconds[0]:8.1f} {seconds[1]:8.1f}")
+    print(
+        f"   a class of 200 solved submissions of the slowest lab with -j 2: about {200 * slowest / 2 / 60:.0f} min\n"
+    )
+
+
+LOAD_CONDITIONS = ("quiet", "under a one-CPU quota", "beside two busy processes")
+
+
+def _run_loaded(task: str, config: dict, condition: str, threads: int | None) -> dict:
+    """One run of a task under a condition; ``threads`` None lets mnistnn fit them, a number sets them."""
+    env = {"OPENBLAS_NUM_THREADS": str(threads)} if threads else {}
+    if condition == "quiet":
+        return _child(task, config, env=env)
+    if condition == "beside two busy processes":
+        with busy_processes(2):
+            return _child(task, config, env=env)
+    with cpu_quota(1) as inside:
+        return _child(task, config, prefix=inside, env=env)
+
+
+def _section_load(config: dict) -> None:
+    """Section 7: the same training quiet, under a CPU quota and beside busy processes; fitted threads and other."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(
+        "7. On a shared machine: seconds of lab 06's training (784-128-10, float32, batch 64, "
+        f"{config['load_epochs']} epochs on {config['load_images']:,} images) and of notebook 04's main run (the "
+        f"original recipe, {config['iterations']} iterations); BLAS threads as mnistnn fits them, and the other choice"
+    )
+    print(f"   {'run':22} {'condition':28} {'fitted':>14} {'other':>14} {'fitted / quiet':>15}")
+    for task, name in (("lab06_training", "lab 06 training"), ("nb04_training", "notebook 04 main run")):
+        quiet = None
+        for condition in LOAD_CONDITIONS:
+            try:
+                fitted = _run_loaded(task, config, condition, None)
+                other = _run_loaded(task, config, condition, cores if fitted["threads"] == 1 else 1)
+            except NoCgroup as reason:
+                print(f"   {name:22} {condition:28} not measured: {reason}")
+                continue
+            quiet = quiet or fitted["seconds"]
+            cells = [f"{run['seconds']:6.1f} s ({run['threads']} th)" for run in (fitted, other)]
+            print(f"   {name:22} {condition:28} {cells[0]:>14} {cells[1]:>14} {fitted['seconds'] / quiet:14.2f}x")
+    print(
+        "   (th: BLAS threads. mnistnn fits them to the CPU affinity and quota; it cannot see other processes: on a "
+        "busy machine, set OPENBLAS_NUM_THREADS=1)\n"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny configuration: checks that the benchmark runs")
     parser.add_argument("--skip-notebooks", action="store_true", help="leave out section 3 (about 5 minutes)")
+    parser.add_argument("--skip-grading", action="store_true", help="leave out section 6 (about 2 minutes)")
     parser.add_argument("--task", choices=TASKS, help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -510,6 +662,8 @@ def main() -> int:
     _section_notebooks(args.quick or args.skip_notebooks)
     _section_memory(full_batch, sgd_runs)
     _section_check_cost(config)
+    _section_grading(args.quick or args.skip_grading)
+    _section_load(config)
     return 0
 
 

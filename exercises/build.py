@@ -38,9 +38,9 @@ MASTERS = HERE / "masters"
 PLUGIN = "mnistnn.grading.otter_plugin.Grading"
 # Metadata that changes from one run of `otter assign` or Jupyter to the next and says nothing about the lab.
 VOLATILE_CELL_METADATA = ("execution",)
-# What grading needs installed, besides mnistnn (its own dependencies come with it): otter-grader runs the
+# What grading needs installed besides mnistnn's own dependencies (pyproject.toml's): otter-grader runs the
 # autograder; lab 07 also needs JAX.
-GRADING_PACKAGES = ("numpy", "pandas", "matplotlib", "tqdm", "otter-grader", "ipykernel", "jupyter-client")
+GRADING_PACKAGES = ("otter-grader", "ipykernel", "jupyter-client")
 EXTRA_PACKAGES = {"lab07": ("jax", "jaxlib")}
 PYTHON = "3.11"  # the Python of the grading image: the version CI tests and the lock resolves for
 # Where Gradescope (and otter grade's Docker image) unpack the zip: the wheel in its files/ is installed from there.
@@ -171,7 +171,8 @@ def requirements(lab: str, wheel: str) -> str:
     mnistnn wheel that the zip carries in files/."""
     run = _load_run_py()
     lock = run.read_lock()
-    wanted = [run.normalize(name) for name in (*GRADING_PACKAGES, *EXTRA_PACKAGES.get(lab, ()))]
+    wanted = [*run.pyproject_pins(extras=())]
+    wanted += [run.normalize(name) for name in (*GRADING_PACKAGES, *EXTRA_PACKAGES.get(lab, ()))]
     dependencies: dict[str, set[str]] = {}
     for name, package in lock.items():
         for dependent in package["via"]:

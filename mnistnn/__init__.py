@@ -4,6 +4,7 @@ The package behind the notebook series: every function the notebooks rely on liv
 Shapes follow one column per example: X (784, m), W1 (h, 784), Z1 = W1 @ X + b1.
 """
 
+from ._threads import fit_blas_threads as _fit_blas_threads
 from .data import (
     CHECKSUMS,
     DataFormatError,
@@ -36,6 +37,9 @@ from .params_io import load_params, save_params
 from .train import DeadNetworkError, DivergenceError, TrainingError, gradient_descent, sgd, sgd_step
 
 __version__ = "0.1.0"
+
+# BLAS threads for the CPUs this process may use (its affinity and CPU quota), unless the user set them.
+_fit_blas_threads()
 
 __all__ = [
     "CHECKSUMS",

@@ -1,0 +1,104 @@
+"""BLAS threads fitted to the CPUs a process may use: its affinity and its cgroup's CPU quota (v1 and v2)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.load import NoCgroup, cpu_quota
+from mnistnn import _threads
+
+AFFINITY = len(os.sched_getaffinity(0))
+# Prints how many threads BLAS uses after `import mnistnn`.
+BLAS_THREADS = (
+    "import mnistnn, threadpoolctl; "
+    "print(max(p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas'))"
+)
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def v1_tree(tmp_path, quotas: dict[str, tuple[int, int]], own: str = "/course/student") -> tuple[Path, Path]:
+    """A fake cgroup v1 hierarchy: /proc/self/cgroup names `own`; quotas maps folders to (quota, period)."""
+    proc = tmp_path / "proc-cgroup"
+    write(proc, f"12:memory:/elsewhere\n4:cpu,cpuacct:{own}\n0::/\n")
+    root = tmp_path / "cgroup"
+    for folder, (quota, period) in quotas.items():
+        write(root / "cpu,cpuacct" / folder.lstrip("/") / "cpu.cfs_quota_us", f"{quota}\n")
+        write(root / "cpu,cpuacct" / folder.lstrip("/") / "cpu.cfs_period_us", f"{period}\n")
+    (root / "cpu,cpuacct" / own.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    return proc, root
+
+
+def test_a_v1_quota_of_one_and_a_half_cpus_allows_two_threads(tmp_path):
+    proc, root = v1_tree(tmp_path, {"/course/student": (150_000, 100_000)})
+    assert _threads.cgroup_quota(proc, root) == 1.5
+    assert _threads.usable_cpus(proc, root) == min(AFFINITY, 2)
+
+
+def test_the_smallest_quota_on_the_way_up_counts(tmp_path):
+    proc, root = v1_tree(tmp_path, {"/course/student": (400_000, 100_000), "/course": (50_000, 100_000)})
+    assert _threads.cgroup_quota(proc, root) == 0.5
+    assert _threads.usable_cpus(proc, root) == 1
+
+
+def test_no_v1_quota_leaves_the_affinity(tmp_path):
+    proc, root = v1_tree(tmp_path, {"/course/student": (-1, 100_000)})
+    assert _threads.cgroup_quota(proc, root) is None
+    assert _threads.usable_cpus(proc, root) == AFFINITY
+
+
+@pytest.mark.parametrize(("cpu_max", "quota"), [("200000 100000\n", 2.0), ("max 100000\n", None), ("garbled", None)])
+def test_a_v2_quota_is_read_from_cpu_max(tmp_path, cpu_max, quota):
+    proc = tmp_path / "proc-cgroup"
+    write(proc, "0::/user.slice/session\n")
+    write(tmp_path / "cgroup" / "user.slice" / "session" / "cpu.max", cpu_max)
+    assert _threads.cgroup_quota(proc, tmp_path / "cgroup") == quota
+
+
+def test_without_cgroup_files_the_affinity_counts(tmp_path):
+    assert _threads.cgroup_quota(tmp_path / "missing", tmp_path) is None
+    assert _threads.usable_cpus(tmp_path / "missing", tmp_path) == AFFINITY
+
+
+def run_python(code: str, *, env: dict[str, str] | None = None, prefix: list[str] = ()) -> str:
+    environment = {k: v for k, v in os.environ.items() if k not in _threads.THREAD_VARIABLES}
+    result = subprocess.run(
+        [*prefix, sys.executable, "-c", code],
+        env={**environment, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return result.stdout.strip()
+
+
+@pytest.mark.skipif(AFFINITY < 2, reason="needs at least two CPUs to see BLAS use fewer threads than cores")
+def test_a_process_pinned_to_one_cpu_uses_one_blas_thread():
+    assert run_python(BLAS_THREADS, prefix=["taskset", "-c", str(min(os.sched_getaffinity(0)))]) == "1"
+    assert run_python(BLAS_THREADS) == str(AFFINITY)
+
+
+@pytest.mark.skipif(AFFINITY < 2, reason="needs at least two CPUs")
+def test_threads_the_user_chose_are_left_alone():
+    assert run_python(BLAS_THREADS, env={"OPENBLAS_NUM_THREADS": "2"}, prefix=["taskset", "-c", "0,1"]) == "2"
+    assert (
+        run_python("from mnistnn import _threads; print(_threads.fit_blas_threads())", env={"OMP_NUM_THREADS": "1"})
+        == "None"
+    )
+
+
+@pytest.mark.skipif(AFFINITY < 2, reason="needs at least two CPUs: with one, BLAS uses one thread anyway")
+def test_a_process_under_a_one_cpu_quota_uses_one_blas_thread():
+    try:
+        with cpu_quota(1) as inside:
+            assert run_python(BLAS_THREADS, prefix=inside) == "1"
+    except NoCgroup as reason:
+        pytest.skip(f"{reason}; the CPU quota is untested")
+    assert run_python(BLAS_THREADS) == str(AFFINITY)
