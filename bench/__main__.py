@@ -616,12 +616,14 @@ def _section_grading(skip: bool) -> None:
     if skip:
         print("6. Grading: skipped\n")
         return
+    import importlib
     import tempfile
 
-    sys.path.insert(0, str(ROOT / "exercises"))
-    import build
     from mnistnn.grading import Autograder, grade
     from mnistnn.grading.sandbox import bubblewrap
+
+    sys.path.insert(0, str(ROOT / "exercises"))
+    build = importlib.import_module("build")  # exercises/build.py (by name: a build/ folder may also exist)
 
     print(
         "6. Grading: seconds per submission (python -m mnistnn.grading's own timing: reading, the sandboxed worker, "

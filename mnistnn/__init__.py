@@ -18,6 +18,7 @@ from .data import (
     train_val_split,
     write_kaggle_csv,
 )
+from .deep import predict
 from .gradcheck import gradient_check, numerical_gradient, relative_error
 from .metrics import accuracy, confusion_matrix, precision_recall
 from .model import (
@@ -28,13 +29,12 @@ from .model import (
     init_params,
     log_softmax,
     one_hot,
-    predict,
     relu,
     relu_grad,
     softmax,
 )
 from .params_io import load_params, save_params
-from .train import DeadNetworkError, DivergenceError, TrainingError, gradient_descent, sgd, sgd_step
+from .train import DeadNetworkError, DivergenceError, TrainingError, adam_step, gradient_descent, sgd, sgd_step
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,7 @@ __all__ = [
     "Params",
     "TrainingError",
     "accuracy",
+    "adam_step",
     "backward",
     "confusion_matrix",
     "cross_entropy",

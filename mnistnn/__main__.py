@@ -18,8 +18,9 @@ import numpy as np
 from . import __version__
 from ._checks import check_fits_in_memory, check_fraction, check_positive_float, check_positive_int
 from .data import DataFormatError, load_dataset, npz_shapes
+from .deep import predict
 from .metrics import accuracy
-from .model import Params, predict
+from .model import Params
 from .params_io import params_path, save_params
 from .recipes import ORIGINAL, QUICK, Recipe
 from .train import TrainingError

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -116,6 +117,11 @@ def check_params(params: object, name: str = "params") -> tuple[int, int, int]:
     if not isinstance(params, Mapping):
         raise TypeError(f"{name} must be a dict with keys {', '.join(PARAM_KEYS)}; got {describe(params)}")
     keys = set(params)
+    if keys != set(PARAM_KEYS) and len(keys) % 2 == 0 and keys == set(layer_keys(len(keys) // 2)):
+        raise ValueError(
+            f"{name} is a network of {len(keys) // 2} layers; this function takes the two-layer network of notebooks "
+            "02-06 (W1, b1, W2, b2): for other depths use mnistnn.deep (forward, backward) and mnistnn.sgd"
+        )
     if keys != set(PARAM_KEYS):
         missing = sorted(set(PARAM_KEYS) - keys)
         extra = sorted(str(key)[:30] for key in keys - set(PARAM_KEYS))
@@ -125,6 +131,51 @@ def check_params(params: object, name: str = "params") -> tuple[int, int, int]:
     for key in PARAM_KEYS:
         _check_param_array(params[key], f"{name}[{key!r}]", key)
     return _check_param_shapes({key: params[key].shape for key in PARAM_KEYS}, name)
+
+
+def layer_keys(L: int) -> list[str]:
+    """W1, b1, ..., WL, bL: the keys of an L-layer network's params."""
+    return [f"{kind}{layer}" for layer in range(1, L + 1) for kind in "Wb"]
+
+
+def check_layers(params: object, name: str = "params") -> tuple[int, ...]:
+    """Check a params dict {W1, b1, ..., WL, bL} of any depth L >= 1 and consistent shapes; return the layer sizes
+    (n_in, n_1, ..., n_L). Two layers get :func:`check_params`' messages."""
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            f"{name} must be a dict with keys W1, b1, W2, b2, ... (one W and one b per layer); got {describe(params)}"
+        )
+    keys = set(params)
+    numbers = [int(key[1:]) for key in keys if isinstance(key, str) and re.fullmatch(r"[Wb][1-9]\d{0,2}", key)]
+    L = max(numbers, default=1)  # the deepest layer named: its keys and all below it are expected
+    if keys != set(layer_keys(L)):
+        missing = sorted(set(layer_keys(L)) - keys)
+        extra = sorted(str(key)[:30] for key in keys - set(layer_keys(L)))
+        raise ValueError(
+            f"{name} must have the keys W1, b1, ..., WL, bL of its L layers, one weight matrix and one bias per "
+            f"layer; missing {missing}, unexpected {extra}"
+        )
+    for key in layer_keys(L):
+        _check_param_array(params[key], f"{name}[{key!r}]", key)
+    if L == 2:
+        return _check_param_shapes({key: params[key].shape for key in PARAM_KEYS}, name)
+    sizes = [params["W1"].shape[1]]
+    for layer in range(1, L + 1):
+        W, b = params[f"W{layer}"].shape, params[f"b{layer}"].shape
+        if W[1] != sizes[-1]:
+            hint = f": it looks transposed, pass W{layer}.T" if W[0] == sizes[-1] else ""
+            raise ValueError(
+                f"{name}['W{layer}'] has shape {W}, but the layer below it has {sizes[-1]} outputs: W{layer} must "
+                f"have {sizes[-1]} columns, shape (n_{layer}, {sizes[-1]}){hint}"
+            )
+        if b != (W[0], 1):
+            hint = f"; pass b{layer}.reshape(-1, 1)" if math.prod(b) == W[0] else ""
+            raise ValueError(
+                f"{name}['b{layer}'] must have shape {(W[0], 1)}, one bias per unit as a column, to fit "
+                f"W{layer} {W}; got {b}{hint}"
+            )
+        sizes.append(W[0])
+    return tuple(sizes)
 
 
 def _check_param_array(value: object, label: str, key: str) -> None:

@@ -10,6 +10,7 @@ X (n_in, m), W1 (h, n_in), b1 (h, 1), W2 (k, h), b2 (k, 1), labels y (m,), one-h
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 import numpy as np
@@ -17,9 +18,7 @@ import numpy as np
 from ._checks import (
     check_fits_in_memory,
     check_float_dtype,
-    check_images,
     check_labels,
-    check_params,
     check_positive_int,
     check_rng,
 )
@@ -41,20 +40,19 @@ def _column_blocks(m: int) -> list[slice]:
 
 
 def init_params(
-    n_in: int,
-    n_hidden: int,
-    n_out: int,
-    *,
+    *sizes: int,
     rng: np.random.Generator,
     scheme: Literal["uniform", "he"] = "uniform",
     dtype: type = np.float64,
 ) -> Params:
-    """Draw the initial weights and biases of a one-hidden-layer network.
+    """Draw the initial weights and biases of a network with these layer sizes.
 
     Parameters
     ----------
-    n_in, n_hidden, n_out : int
-        Layer sizes: inputs (784 for MNIST), hidden units h, outputs k (10 classes).
+    *sizes : int
+        The layer sizes, inputs first: ``init_params(784, 10, 10, ...)`` is the network of notebooks 02-06 (784
+        inputs, h = 10 hidden units, k = 10 outputs); ``init_params(784, 800, 800, 10, ...)`` has two hidden layers
+        (notebook 08, :mod:`mnistnn.deep`).
     rng : numpy.random.Generator
         Source of randomness, e.g. ``np.random.default_rng(0)``; the same seed gives the same params.
     scheme : {"uniform", "he"}
@@ -66,19 +64,26 @@ def init_params(
     Returns
     -------
     params : dict
-        ``W1`` (n_hidden, n_in), ``b1`` (n_hidden, 1), ``W2`` (n_out, n_hidden), ``b2`` (n_out, 1).
+        ``W{l}`` (n_l, n_{l-1}) and ``b{l}`` (n_l, 1) for l = 1 .. L: for three sizes, ``W1`` (h, n_in), ``b1`` (h, 1),
+        ``W2`` (k, h), ``b2`` (k, 1).
     """
-    n_in, n_hidden, n_out = (
-        check_positive_int(value, name) for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out))
-    )
+    if len(sizes) < 2:
+        raise ValueError(
+            f"init_params needs the layer sizes, inputs first, e.g. init_params(784, 10, 10, rng=rng); got {sizes}"
+        )
+    hidden = ["n_hidden"] if len(sizes) == 3 else [f"n_{layer}" for layer in range(1, len(sizes) - 1)]
+    names = ["n_in", *hidden, "n_out"]
+    sizes = tuple(check_positive_int(size, name) for name, size in zip(names, sizes))
     check_rng(rng)
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"scheme must be one of {INIT_SCHEMES}; got {scheme!r}")
     dtype = check_float_dtype(dtype, "dtype")
-    shapes = {"W1": (n_hidden, n_in), "b1": (n_hidden, 1), "W2": (n_out, n_hidden), "b2": (n_out, 1)}
+    shapes = {}
+    for layer, (n_prev, n) in enumerate(itertools.pairwise(sizes), start=1):
+        shapes[f"W{layer}"], shapes[f"b{layer}"] = (n, n_prev), (n, 1)
     check_fits_in_memory(
         8 * sum(rows * columns for rows, columns in shapes.values()),
-        f"a {n_in}-{n_hidden}-{n_out} network's parameters",
+        f"a {'-'.join(map(str, sizes))} network's parameters",
         "choose fewer hidden units",
     )
     params = {}
@@ -240,22 +245,3 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray) -> Para
     dW1 = dZ1 @ X.T  # (h, n_in)
     db1 = dZ1.sum(axis=1, keepdims=True)  # (h, 1)
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
-
-
-def predict(params: Params, X: np.ndarray) -> np.ndarray:
-    """Predicted class of every example: the most probable digit.
-
-    Parameters
-    ----------
-    params : dict
-        Trained parameters.
-    X : ndarray of shape (n_in, m)
-        Inputs scaled to [0, 1], one column per example.
-
-    Returns
-    -------
-    y_pred : ndarray of shape (m,)
-        The index of the largest probability in each column (scored 1,000 columns at a time, to save memory).
-    """
-    check_images(X, "X", n_features=check_params(params)[0])
-    return np.concatenate([forward(params, X[:, block])[0].argmax(axis=0) for block in _column_blocks(X.shape[1])])

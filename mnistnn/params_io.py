@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import PARAM_KEYS, check_params
+from ._checks import check_layers, layer_keys
 from .data import NPZ_LIMIT, DataFormatError, read_npz
 from .model import Params
 
@@ -52,20 +52,20 @@ def save_params(path: str | os.PathLike, params: Params) -> Path:
     path : path
         Where to write; ``.npz`` is appended when the name has no suffix.
     params : dict
-        ``W1``, ``b1``, ``W2``, ``b2`` of consistent shapes.
+        ``W1``, ``b1``, ..., ``WL``, ``bL`` of consistent shapes (a network of any depth).
 
     Returns
     -------
     Path
         The file written.
     """
-    check_params(params)
+    sizes = check_layers(params)
     path = params_path(path)
     target = Path(os.path.realpath(path))
     tmp = _new_temporary(target)
     try:
         with os.fdopen(os.open(tmp, os.O_WRONLY), "wb") as file:
-            np.savez(file, **{key: params[key] for key in PARAM_KEYS})
+            np.savez(file, **{key: params[key] for key in layer_keys(len(sizes) - 1)})
             file.flush()
             os.fsync(file.fileno())  # on disk before it takes the name
         if target.exists():
@@ -113,7 +113,7 @@ def load_params(path: str | os.PathLike, *, max_bytes: int = NPZ_LIMIT) -> Param
     """
     params = read_npz(path, "an .npz of params saved by save_params", max_bytes=max_bytes)
     try:
-        check_params(params, name=str(path))
+        check_layers(params, name=str(path))
     except (ValueError, TypeError) as error:
         raise DataFormatError(f"{path} does not hold valid params: {error}") from None
     return params

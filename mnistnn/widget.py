@@ -6,7 +6,7 @@
 A square canvas (mouse, touch or pen), a Clear button, and beside it the 28 x 28 image the network sees
 and the probability of each digit, updated each time a stroke ends. The browser only draws: Python
 prepares the drawing as MNIST's digits were prepared (:func:`mnistnn.drawing.prepare_drawing`) and runs
-:func:`mnistnn.forward`. An empty canvas shows "draw a digit".
+:func:`mnistnn.deep.forward` (any depth). An empty canvas shows "draw a digit".
 
 It works wherever Jupyter widgets do (JupyterLab, Notebook 7, VS Code, Colab) with a running kernel.
 Where widgets cannot be shown (a saved notebook, a static page, nbval's comparison) its plain-text form
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_params
+from ._checks import check_layers
+from .deep import forward
 from .drawing import FRAME, EmptyDrawingError, prepare_drawing
-from .model import forward
 
 try:
     import anywidget
@@ -44,16 +44,17 @@ EMPTY_MESSAGE = "draw a digit"
 _HERE = Path(__file__).parent
 
 
-def _check_network(params: object) -> tuple[int, int, int]:
-    """Check that params is a valid network (check_params' messages) of 784 inputs and 10 outputs; its sizes."""
-    n_in, n_hidden, n_out = check_params(params)
-    if n_in != FRAME * FRAME or n_out != 10:
+def _check_network(params: object) -> tuple[int, ...]:
+    """Check that params is a valid network of any depth (check_layers' messages) of 784 inputs and 10 outputs;
+    its layer sizes."""
+    sizes = check_layers(params)
+    if sizes[0] != FRAME * FRAME or sizes[-1] != 10:
         raise ValueError(
             f"the widget needs a network that reads 28 x 28 = 784 pixels and scores 10 digits; "
-            f"these params take {n_in} inputs and give {n_out} outputs (W1 {params['W1'].shape}, "
-            f"W2 {params['W2'].shape}). Pass the params of the series' network (notebook 04 or 06)"
+            f"these params take {sizes[0]} inputs and give {sizes[-1]} outputs (layer sizes "
+            f"{'-'.join(map(str, sizes))}). Pass the params of the series' network (notebook 04, 06 or 08)"
         )
-    return n_in, n_hidden, n_out
+    return sizes
 
 
 class DrawDigit(anywidget.AnyWidget):
@@ -63,7 +64,8 @@ class DrawDigit(anywidget.AnyWidget):
     ----------
     params : dict
         The network's ``W1`` (h, 784), ``b1`` (h, 1), ``W2`` (10, h), ``b2`` (10, 1): any trained params
-        of the series' network (notebook 04's, notebook 06's).
+        of the series' network (notebook 04's, notebook 06's), or of a deeper one, ``W1, b1, ..., WL, bL`` with
+        784 inputs and 10 outputs (notebook 08's).
     size : int
         Side of the square canvas in screen pixels (280 by default: 10 canvas pixels per MNIST pixel).
     pen_width : int
@@ -106,10 +108,9 @@ class DrawDigit(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         # The plain-text stand-in (also what nbval compares): stable, no memory address, no model id.
-        n_in, n_hidden, n_out = self._shape
         return (
             f"DrawDigit: a {self.size} x {self.size} canvas to draw a digit on; the network "
-            f"({n_in}-{n_hidden}-{n_out}) reads it each time a stroke ends. "
+            f"({'-'.join(map(str, self._shape))}) reads it each time a stroke ends. "
             "(Live in JupyterLab, Notebook 7, VS Code or Colab with a running kernel.)"
         )
 
@@ -164,14 +165,14 @@ class DrawDigit(anywidget.AnyWidget):
         canvas = np.frombuffer(data, dtype=np.uint8).reshape(self.size, self.size)
         try:
             image = prepare_drawing(canvas, dtype=self._params["W1"].dtype)
-            A2, _ = forward(self._params, image.reshape(FRAME * FRAME, 1))  # (10, 1)
+            AL, _ = forward(self._params, image.reshape(FRAME * FRAME, 1))  # (10, 1)
         except EmptyDrawingError:
             self._show(None)
             return
         except Exception as error:  # noqa: BLE001  shown in the widget, where the learner looks, not in a log
             self._show(None, message=f"could not read the drawing: {type(error).__name__}: {error}")
             return
-        self._show(image, A2[:, 0])
+        self._show(image, AL[:, 0])
 
     def _show(
         self, image: np.ndarray | None, probabilities: np.ndarray | None = None, *, message: str = EMPTY_MESSAGE

@@ -243,9 +243,27 @@ def test_init_is_seeded():
     ],
 )
 def test_init_params_errors(kwargs, error, message):
-    arguments = {"n_in": 784, "n_hidden": 10, "n_out": 10, "rng": np.random.default_rng(0), **kwargs}
+    arguments = {"n_hidden": 10, "rng": np.random.default_rng(0), **kwargs}
+    n_hidden = arguments.pop("n_hidden")
     with pytest.raises(error, match=message):
-        init_params(**arguments)
+        init_params(784, n_hidden, 10, **arguments)
+
+
+def test_init_params_of_any_depth_and_its_errors():
+    params = init_params(784, 32, 16, 10, rng=np.random.default_rng(0), scheme="he")
+    assert {key: value.shape for key, value in params.items()} == {
+        "W1": (32, 784),
+        "b1": (32, 1),
+        "W2": (16, 32),
+        "b2": (16, 1),
+        "W3": (10, 16),
+        "b3": (10, 1),
+    }
+    assert params["W2"].std() == pytest.approx(np.sqrt(2 / 32), rel=0.1)  # He: the layer's own fan-in
+    with pytest.raises(ValueError, match="n_2 must be a whole number >= 1; got 0"):
+        init_params(784, 32, 0, 10, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"needs the layer sizes, inputs first"):
+        init_params(784, rng=np.random.default_rng(0))
 
 
 # --- forward / backward / predict: purity and errors -----------------------------------------
@@ -287,7 +305,7 @@ def test_predict_rejects_bad_inputs(make_X, error, message):
     "change, error, message",
     [
         (lambda p: {k: v for k, v in p.items() if k != "b2"}, ValueError, r"missing \['b2'\]"),
-        (lambda p: {**p, "W3": p["W2"]}, ValueError, r"unexpected \['W3'\]"),
+        (lambda p: {**p, "W3": p["W2"]}, ValueError, r"missing \['b3'\]"),
         (
             lambda p: {**p, "b1": p["b1"].ravel()},
             ValueError,

@@ -71,7 +71,7 @@ def _network(**changes):
     ("params", "error", "message"),
     [
         ("weights.npz", TypeError, "keys W1, b1, W2, b2"),
-        ({"W1": np.zeros((4, 784))}, ValueError, r"missing \['W2', 'b1', 'b2'\]"),
+        ({"W1": np.zeros((4, 784)), "W2": np.zeros((10, 4))}, ValueError, r"missing \['b1', 'b2'\]"),
         (_network(W1=np.full((4, 784), np.nan)), ValueError, r"params\['W1'\] contains NaN"),
         (_network(W2=np.zeros((10, 4), np.float16)), TypeError, "float16, which keeps only about 3 significant digits"),
         (_network(b1=np.zeros(4)), ValueError, r"pass b1.reshape\(-1, 1\)"),
@@ -97,10 +97,16 @@ def test_an_error_while_reading_is_shown_in_the_widget(small_params, monkeypatch
     assert widget.message == "could not read the drawing: RuntimeError: out of memory"
 
 
-def test_a_network_of_another_shape_is_refused():
+def test_a_network_of_another_shape_is_refused_and_any_depth_is_read():
     params = mnistnn.init_params(100, 8, 10, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="784 pixels and scores 10 digits; these params take 100 inputs"):
         DrawDigit(params)
+    deeper = mnistnn.init_params(784, 16, 8, 10, rng=np.random.default_rng(0))
+    widget = DrawDigit(deeper)
+    assert "the network (784-16-8-10) reads it" in repr(widget)
+    canvas = np.zeros((280, 280))
+    canvas[60:220, 130:150] = 1.0
+    assert widget.read(canvas) == mnistnn.predict(deeper, widget.image.reshape(784, 1))[0]
 
 
 def test_canvas_errors(small_params):

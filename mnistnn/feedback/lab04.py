@@ -283,7 +283,7 @@ LAB = register(
             "mnistnn.train.gradient_descent",
             "mnistnn.train.sgd",
             "mnistnn.train.sgd_step",
-            "mnistnn.model.predict",
+            "mnistnn.deep.predict",
         ),
         allowed="forward, backward, softmax, one_hot, init_params, load_dataset, accuracy",
         parameters=("linear_rate",),

@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from .. import metrics, model
+from .. import deep, metrics, model
 from .cases import read_only
 from .compare import expect
 from .core import Code, Mistake, Stop, check
@@ -182,7 +182,7 @@ def lab_predictions() -> tuple[np.ndarray, np.ndarray]:
     params, _ = sgd(
         params, data.X_train, data.y_train, rng=rng, learning_rate=0.1, momentum=0.9, batch_size=100, epochs=1
     )
-    return read_only((data.y_val, model.predict(params, data.X_val)))
+    return read_only((data.y_val, deep.predict(params, data.X_val)))
 
 
 @check(

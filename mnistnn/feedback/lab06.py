@@ -311,6 +311,8 @@ LAB = register(
             "mnistnn.train.sgd",
             "mnistnn.train.sgd_step",
             "mnistnn.train._sgd_step_in_place",
+            "mnistnn.train.adam_step",
+            "mnistnn.train._adam_step_in_place",
             "mnistnn.train.gradient_descent",
         ),
         allowed="forward, backward, init_params, load_dataset, predict, accuracy",
