@@ -8,7 +8,7 @@
 
 The student notebooks are what `otter assign` produces from the masters, their checks run by
 ``grader = mnistnn.feedback.Lab("labNN")``. The masters hold the solutions and the marking guides of the written
-questions; the autograder zips (built on demand, never committed) hold the solutions, the public and hidden tests,
+questions; the autograder zips (built on demand, never committed) hold the public and hidden tests,
 the exact versions of the lock to install, and mnistnn itself as a wheel built from this checkout: Gradescope (or
 `otter grade`) installs them as they are, and `exercises/grade.py` grades with them on a laptop.
 

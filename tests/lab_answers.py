@@ -104,7 +104,7 @@ def backward(params, cache, X, y):
     return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
-def numerical_gradient(f, W, eps=1e-5):
+def numerical_gradient(f, W, eps=1e-6):
     grad = np.zeros_like(W)
     for index in np.ndindex(W.shape):
         old = W[index]
@@ -115,6 +115,18 @@ def numerical_gradient(f, W, eps=1e-5):
         W[index] = old
         grad[index] = (plus - minus) / (2 * eps)
     return grad
+
+
+def gradient_errors(forward, backward, params, X, y):
+    grads = backward(params, forward(params, X)[1], X, y)
+    errors = {}
+    for key in params:
+
+        def loss(W, key=key):
+            return cross_entropy(forward({**params, key: W}, X)[0], y)
+
+        errors[key] = mnistnn.relative_error(grads[key], numerical_gradient(loss, params[key].copy()))
+    return errors
 
 
 def activation(Z):
@@ -318,6 +330,35 @@ def _relu_grad_bool(Z):
     return Z > 0  # a boolean mask multiplies as 0 and 1
 
 
+def _relu_mask(Z):
+    return Z * (Z > 0)  # any shape, the dtype of Z
+
+
+def _numerical_gradient_copies(f, W, eps=1e-6):
+    grad = np.empty(W.shape)
+    for i in range(W.size):
+        step = np.zeros(W.size)
+        step[i] = eps
+        step = step.reshape(W.shape)
+        grad.flat[i] = (f(W + step) - f(W - step)) / (2 * eps)  # W itself is never touched
+    return grad
+
+
+def _gradient_errors_norms(forward, backward, params, X, y):
+    _, cache = forward(params, X)
+    analytic = backward(params, cache, X, y)
+
+    def loss_of(name):
+        return lambda W: cross_entropy(forward(dict(params, **{name: W}), X)[0], y)
+
+    result = {}
+    for name in ("W1", "b1", "W2", "b2"):
+        numerical = numerical_gradient(loss_of(name), params[name])  # perturbs params[name] and restores it
+        difference = np.linalg.norm(analytic[name] - numerical)
+        result[name] = float(difference / (np.linalg.norm(analytic[name]) + np.linalg.norm(numerical)))
+    return result
+
+
 def _momentum_other_form(params, grads, velocity, learning_rate, momentum):
     velocity = {key: momentum * velocity[key] + grads[key] for key in params}  # V <- mu V + dW
     return {key: params[key] - learning_rate * velocity[key] for key in params}, velocity
@@ -347,6 +388,10 @@ SECOND = {
     "softmax": _softmax_logsumexp,
     "cross_entropy": _cross_entropy_logs,
     "relu_grad": _relu_grad_bool,
+    "relu": _relu_mask,
+    "numerical_gradient": _numerical_gradient_copies,
+    "gradient_errors": _gradient_errors_norms,
+    "activation": np.tanh,  # a function named from NumPy
     "momentum_step": _momentum_other_form,
     "accuracy": _accuracy_count,
     "confusion_matrix": _confusion_loop,
@@ -366,7 +411,6 @@ def typed_values(namespace: dict, variant=None) -> dict:
     params = {key: value.copy() for key, value in case["params"].items()}
     with contextlib.suppress(Exception):  # a mutant that raises: no typed value, as in a notebook whose cell failed
         values["mean_probability"] = namespace["forward"](params, case["X"].copy())[0].mean(axis=1)
-    values["errors"] = values["errors_g"] = {"W1": 1e-9, "b1": 1e-9, "W2": 1e-9, "b2": 1e-9}
     y_true, y_pred = lab_predictions()
     values["val_accuracy"] = accuracy(y_true, y_pred)
     values["hardest_digit"] = int(precision_recall(confusion_matrix(y_true, y_pred))[1].argmin())

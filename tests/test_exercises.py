@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = ROOT / "exercises"
 MASTERS = sorted((EXERCISES / "masters").glob("[0-9][0-9]_*.ipynb"))
 NAMES = [path.stem for path in MASTERS]
+# The labs whose cells that use the learner's functions wait for them (grader.ready) instead of stopping with a
+# traceback while they are still `...`.
+FIRST_RUN_WITHOUT_TRACEBACK = ("02_forward_propagation", "03_backpropagation")
 
 
 def load_script(name):
@@ -118,5 +121,89 @@ def test_a_first_run_of_the_student_notebook_reads_not_implemented_at_every_chec
         )
         assert re.fullmatch(r"'?q\d+ \(0 of [\d.]+ points?\): \w+: not implemented yet \(.*\)\.'?\s*", shown), shown
         assert all(output.output_type != "error" for output in cell.outputs)
+    if name in FIRST_RUN_WITHOUT_TRACEBACK:
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "grader.ready(" in cell.source:
+                shown = "".join(output.get("text", "") for output in cell.outputs)
+                assert re.fullmatch(r"finish question \d+ first: `\w+` is still `...`\.\n", shown), shown
+        stopped = [
+            cell.source for cell in nb.cells if any(output.output_type == "error" for output in cell.get("outputs", []))
+        ]
+        assert not stopped, f"cells that stop with a traceback on a first run: {stopped}"
     summary = next(cell for cell in nb.cells if cell.source == "grader.summary()")
     assert "your self-checks pass 0 of the" in summary.outputs[0]["data"]["text/plain"]
+
+
+def _student_text(name):
+    return "\n".join(cell.source for cell in nbformat.read(EXERCISES / f"{name}.ipynb", as_version=4).cells)
+
+
+@pytest.mark.parametrize(
+    "name, present, absent",
+    [
+        (  # the walk-through's softmax shift and index roles; which images and which loss question 7 means
+            "02_forward_propagation",
+            [
+                r"c = \max_j z_j",
+                r"e^{z_k} / \sum_j e^{z_j}",
+                "the same 1,000 validation images",
+                "mnistnn.cross_entropy",
+            ],
+            [r"c = -\max", "(k, m)", "about 75 minutes"],
+        ),
+        (  # the walk-through's step and index roles; hints that nudge; a gradient check grading can call
+            "03_backpropagation",
+            [
+                "def numerical_gradient(f, W, eps=1e-6):",
+                r"\partial a_k / \partial z_j = a_k(\delta_{kj} - a_j)",
+                "def gradient_errors(forward, backward, params, X, y):",
+                "the network of question 10 has 3",
+                "leave `W` as you found it",
+            ],
+            [
+                r"1 - \tanh^2",
+                r"\sigma(z)(1 - \sigma(z))",
+                "lambda W: loss(",
+                r"a_j(\delta_{jk} - a_k)",
+                "(k, m)",
+                "changes the array it gets",
+                "errors = {}",
+            ],
+        ),
+    ],
+)
+def test_a_labs_prompts_follow_its_walk_through_and_nudge_without_giving_answers(name, present, absent):
+    text = _student_text(name)
+    for phrase in present:
+        assert phrase in text, phrase
+    for phrase in absent:
+        assert phrase not in text, phrase
+
+
+def test_lab_03s_step_is_the_walk_throughs():
+    import inspect
+
+    import mnistnn
+
+    assert inspect.signature(mnistnn.numerical_gradient).parameters["eps"].default == 1e-6
+    assert "numerical_gradient(f, W, eps=1e-6)" in _student_text("03_backpropagation")
+
+
+@pytest.mark.parametrize("name", ["02_forward_propagation", "03_backpropagation"])
+def test_each_lab_states_a_time_within_the_target(name):
+    minutes = re.search(r"\*\*Time\*\*: about (\d+) minutes", _student_text(name))
+    assert minutes and 60 <= int(minutes.group(1)) <= 90
+
+
+@pytest.mark.parametrize("name", ["02_forward_propagation", "03_backpropagation"])
+def test_a_walk_through_names_what_its_lab_asks_for(name):
+    """The walk-through's closing pointer to its lab names exactly the functions the lab asks the learner to write."""
+    walk_through = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    (pointer,) = [
+        cell.source.split("**Now build it yourself**", 1)[1]
+        for cell in walk_through.cells
+        if "**Now build it yourself**" in cell.source
+    ]
+    asked = {function for question in LABS[f"lab{name[:2]}"].questions for function in question.functions}
+    named = set(re.findall(r"`([a-z_]+)`", pointer))
+    assert named == asked, (sorted(named - asked), sorted(asked - named))

@@ -9,7 +9,10 @@ some in two conventions (the mean's 1/m in dZ2 or in dW and db; momentum's two f
 from __future__ import annotations
 
 import doctest
+import inspect
+import linecache
 import re
+import types
 
 import numpy as np
 import pytest
@@ -17,7 +20,7 @@ from lab_answers import RIGHT, SECOND, typed_values
 
 import mnistnn
 from mnistnn import feedback
-from mnistnn.feedback import CHECKS, LABS, Code, Variant
+from mnistnn.feedback import CHECKS, LABS, Code, Lab, Variant
 from mnistnn.feedback.core import Case, run
 from mnistnn.feedback.student import InProcess
 
@@ -87,7 +90,7 @@ def test_a_variants_mistakes_are_named_too(name, variant):
     registered = CHECKS[name]
     answers = {**RIGHT, **RIGHT["variant_answers"](chosen)}
     for mistake in registered.mistakes:
-        if chosen.activation == "leaky_relu" and mistake.code == Code.GRAD_WRONG_ARRAY:
+        if chosen.activation == "leaky_relu" and mistake.code in (Code.GRAD_WRONG_ARRAY, Code.Z_FOR_G):
             continue  # leaky ReLU keeps the sign: g'(g(z)) = g'(z), as for ReLU, so no mistake here
         wrong = functools.partial(mistake.wrong, variant=chosen)
         result = run(registered, student(answers, chosen, **{registered.function: wrong}), Case(variant=chosen))
@@ -178,26 +181,185 @@ def test_an_ndarray_subclass_that_agrees_with_everything_is_judged_by_its_number
     assert run(CHECKS["relu"], student(RIGHT, relu=relu), PUBLIC).mistake == Code.ZEROS
 
 
+def notebook(**changes) -> InProcess:
+    """A learner whose functions call one another by name, as in a notebook: RIGHT's, bound to one namespace, with
+    these changes."""
+    namespace = {"np": np, "mnistnn": mnistnn}
+    for name, fn in {**RIGHT, **changes}.items():
+        if isinstance(fn, types.FunctionType):
+            fn = types.FunctionType(fn.__code__, namespace, name, fn.__defaults__, fn.__closure__)
+        namespace[name] = fn
+    return InProcess(namespace)
+
+
+class Graded(InProcess):
+    """A learner as grading sees one: functions only, no value a cell computed."""
+
+    has_values = False
+
+
+def _errors_left_at_zero(forward, backward, params, X, y):
+    return {key: 0.0 for key in params}  # the loop of the old notebook, left empty
+
+
+@pytest.mark.parametrize("learner", [InProcess, Graded], ids=["self_check", "grading"])
+def test_the_gradient_check_is_a_function_called_with_right_and_wrong_backward_passes(learner):
+    """The self-check and grading judge the same thing: what gradient_errors returns, never a value a cell stored."""
+    namespace = {**RIGHT, "gradient_errors": _errors_left_at_zero}
+    stored = {**namespace, "errors": dict.fromkeys(("W1", "b1", "W2", "b2"), 1e-9)}
+    result = run(CHECKS["gradient_errors"], learner(namespace, values=stored), PUBLIC)
+    assert result.mistake == Code.ZEROS, result.message
+    assert run(CHECKS["gradient_errors"], learner({**RIGHT}), PUBLIC).passed
+
+
 @pytest.mark.parametrize(
-    "typed, mistake",
+    "returned, message",
     [
-        ({"W1": 0.0, "b1": 0.0, "W2": 0.0, "b2": 0.0}, None),  # typed zeros pass only because the functions do
-        ({"W1": 1.0, "b1": 1.0, "W2": 1.0, "b2": 1.0}, Code.F_IGNORES_W),
-        ({"W1": 0.3, "b1": 0.0, "W2": 0.0, "b2": 0.0}, Code.GRADIENT_CHECK_FAILS),
-        ({"W1": float("nan"), "b1": 0.0, "W2": 0.0, "b2": 0.0}, Code.GRADIENT_CHECK_FAILS),
-        ([1e-9] * 4, Code.WRONG_TYPE),
+        ({"W1": 1e-9, "W2": 1e-9}, "gradient_errors returned a dict without b1, b2 (it has W1, W2): the dict must"),
+        ({}, "gradient_errors returned a dict without W1, b1, W2, b2 (it is empty)"),
+        ({"W1": 1e-9, "b1": [1e-9], "W2": 1e-9, "b2": 1e-9}, "errors['b1'] is a list of length 1, not a number"),
+        ([1e-9] * 4, "gradient_errors returned a list of length 4; return a dict of four relative errors"),
     ],
 )
-def test_the_typed_gradient_errors_are_checked_against_what_the_functions_give(typed, mistake):
-    result = run(CHECKS["gradient_check"], InProcess({**RIGHT}, values={"errors": typed}), PUBLIC)
-    assert result.mistake == mistake, result.message
+def test_the_errors_dict_is_told_what_it_lacks(returned, message):
+    def gradient_errors(forward, backward, params, X, y):
+        return returned
+
+    result = run(CHECKS["gradient_errors"], student(RIGHT, gradient_errors=gradient_errors), PUBLIC)
+    assert message in result.message and "it is dict" not in result.message, result.message
 
 
-def test_typed_zeros_do_not_pass_the_gradient_check_when_the_functions_fail():
-    wrong = CHECKS["backward"].mistakes[4].wrong  # the original np.sum bias gradient
-    values = {"errors": {"W1": 0.0, "b1": 0.0, "W2": 0.0, "b2": 0.0}}
-    result = run(CHECKS["gradient_check"], InProcess({**RIGHT, "backward": wrong}, values=values), PUBLIC)
-    assert result.mistake in (Code.GRADIENT_CHECK_FAILS, Code.BACKWARD_FAILS, Code.EARLIER_FUNCTION_FAILS)
+def test_an_in_place_change_of_the_probabilities_is_named_however_small():
+    def cross_entropy(A2, y):
+        np.clip(A2, 1e-12, 1.0, out=A2)  # below the rounding tolerance of the other checks
+        return float(-np.log(A2[y, np.arange(y.size)]).mean())
+
+    result = run(CHECKS["cross_entropy"], student(RIGHT, cross_entropy=cross_entropy), PUBLIC)
+    assert result.mistake == Code.CHANGED_IN_PLACE and "changes its argument A2 in place" in result.message
+
+
+def test_a_shape_mismatch_of_the_gradients_names_the_keys_and_the_shapes():
+    def backward_g(params, cache, X, y):
+        grads = RIGHT["backward_g"](params, cache, X, y)
+        return {**grads, "b1": grads["b2"], "b2": grads["b1"]}
+
+    result = run(CHECKS["backward_g"], student(RIGHT, backward_g=backward_g), PUBLIC)
+    assert result.mistake == Code.SWAPPED, result.message
+    assert "grads['b1'] has shape (4, 1) where (h, 1) = (5, 1) is expected: are b1 and b2 swapped?" in result.message
+
+    def backward(params, cache, X, y):
+        grads = RIGHT["backward"](params, cache, X, y)
+        return {**grads, "W2": grads["W2"][:, :1]}
+
+    result = run(CHECKS["backward"], student(RIGHT, backward=backward), PUBLIC)
+    assert "grads['W2'] has shape (10, 1) where (n_classes, h) = (10, 10) is expected" in result.message
+
+
+def _layer_backward_summed_bias(dZ, A_prev, W):
+    return dZ @ A_prev.T, float(np.sum(dZ)), W.T @ dZ
+
+
+def _one_hot_rows(y, n_classes=10):
+    Y = np.zeros((n_classes, y.size))
+    Y[y, :] = 1
+    return Y
+
+
+@pytest.mark.parametrize("helper, wrong", [("layer_backward", _layer_backward_summed_bias), ("one_hot", _one_hot_rows)])
+@pytest.mark.parametrize("name", ["backward", "backward_g"])
+def test_a_backward_pass_blames_the_helper_it_calls_that_is_wrong(name, helper, wrong):
+    result = run(CHECKS[name], notebook(**{helper: wrong}), PUBLIC)
+    assert result.mistake == Code.EARLIER_FUNCTION_FAILS, result.message
+    assert result.message.startswith(f"{name}: this may come from your {helper}, which it calls"), result.message
+
+
+def test_a_blame_names_the_innermost_wrong_function_once():
+    def relu(Z):
+        return np.minimum(Z, 0)
+
+    result = run(CHECKS["mean_probability"], notebook(relu=relu), PUBLIC)
+    assert result.message.count("this may come from") == 1, result.message
+    assert result.message.startswith("mean_probability: this may come from your relu"), result.message
+    assert "np.minimum keeps the negative part" in result.message
+
+
+def test_one_hot_with_its_default_in_backward_is_told_to_use_the_output_layers_size():
+    def backward(params, cache, X, y):
+        dZ2 = output_gradient(cache["A2"], one_hot(y))  # noqa: F821  the notebook's functions
+        dW2, db2, dA1 = layer_backward(dZ2, cache["A1"], params["W2"])  # noqa: F821
+        dW1, db1, _ = layer_backward(dA1 * relu_grad(cache["Z1"]), X, params["W1"])  # noqa: F821
+        return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+
+    result = run(CHECKS["backward"], notebook(backward=backward), PUBLIC)
+    assert result.mistake == Code.N_CLASSES_IGNORED, result.message
+    assert "params['W2'].shape[0]" in result.message and "here it has 4" in result.message
+
+
+def test_a_wrong_derivative_reads_as_its_function_and_entry():
+    result = run(CHECKS["activation_grad"], student(RIGHT, activation_grad=lambda Z: 2 * Z), PUBLIC)
+    assert re.search(r"activation_grad: activation_grad\(Z\)\[\d, \d\] is \S+ where \S+ is expected", result.message)
+
+
+@pytest.mark.parametrize("lab", ["lab02", "lab03"])
+def test_no_message_of_labs_02_and_03_hands_over_the_code(lab):
+    """A message names the mistake and the equation, not the line of NumPy that fixes it."""
+    giveaways = (r"np\.arange\(m\)\]", r"lambda W", r"@ \w+\.T", r"keepdims=True", r"1 - A\*\*2", r"np\.tanh")
+    for registered in CHECKS.values():
+        if registered.lab.startswith(lab):
+            for mistake in registered.mistakes:
+                for pattern in giveaways:
+                    assert not re.search(pattern, mistake.message), (registered.name, mistake.message)
+
+
+# --------------------------------------------------------------------------------------------- the lab notebook
+
+
+def _grader_in(cells: dict[str, str], lab: str = "lab03") -> dict:
+    """A notebook's namespace after running these cells (name: source), with its grader."""
+    namespace = {"__name__": "__main__", "grader": Lab(lab)}
+    cells = {"imports": "import numpy as np\n\nimport mnistnn\n", **cells}
+    namespace["In"] = ["", *cells.values()]
+    for index, source in enumerate(cells.values(), start=1):
+        filename = f"<test-cell-{id(namespace)}-{index}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)  # as IPython
+        exec(compile(source, filename, "exec"), namespace)  # noqa: S102  the test's own notebook cells
+    return namespace
+
+
+def test_checking_a_question_the_lab_does_not_have_says_which_it_has():
+    shown = repr(Lab("lab02").check("q9"))
+    assert shown == (
+        "lab02 has no question 'q9': its questions are q1 to q7 (checked here: q2, q3, q4, q5, q6; written, read by "
+        "your teacher: q1, q7)."
+    )
+
+
+def test_checking_a_written_question_says_its_points_and_who_marks_it():
+    shown = repr(Lab("lab02").check("q1"))
+    assert shown == "q1 (written, 2 points): derive: softmax ignores a shift: read and marked by your teacher."
+
+
+def test_a_cell_that_needs_an_unfinished_function_says_which_question_to_finish(capsys):
+    unfinished = 'def activation(Z):\n    """g(Z), element by element."""\n    ...\n'
+    namespace = _grader_in({"activation": unfinished})
+    exec('ready = grader.ready("q10", "q11", "q12")', namespace)  # noqa: S102  a cell of the notebook
+    assert namespace["ready"] is False
+    assert capsys.readouterr().out == "finish question 1 first: `one_hot` is not defined yet (run its cell).\n"
+    sources = {name: inspect.getsource(RIGHT[name]) for name in ("one_hot", "cross_entropy", "output_gradient")}
+    namespace = _grader_in({**sources, "activation": unfinished})
+    exec('ready = grader.ready("q11")', namespace)  # noqa: S102
+    assert namespace["ready"] is False
+    assert capsys.readouterr().out == "finish question 11 first: `activation` is still `...`.\n"
+
+
+def test_a_cell_that_needs_a_function_whose_check_fails_says_why(capsys):
+    in_place = "def activation(Z):\n    np.tanh(Z, out=Z)\n    return Z\n"
+    namespace = _grader_in({"activation": in_place, "activation_grad": inspect.getsource(RIGHT["activation_grad"])})
+    exec('ready = grader.ready("q11")', namespace)  # noqa: S102
+    assert namespace["ready"] is True
+    shown = capsys.readouterr().out
+    assert shown.startswith("question 11 does not pass its check yet, so what follows may be off: q11 (0 of 2")
+    assert "your activation changed Z in place" in shown and shown.count("\n") == 1
 
 
 @pytest.mark.parametrize(

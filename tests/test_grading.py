@@ -21,9 +21,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from lab_answers import SECOND
+from lab_answers import RIGHT, SECOND
 from test_exercises import EXERCISES, build
 
+from mnistnn.feedback import LABS
 from mnistnn.grading import Autograder, Limits, grade
 from mnistnn.grading.folder import grade_folder, safe_cell
 from mnistnn.grading.sandbox import bubblewrap
@@ -94,6 +95,41 @@ FORGING_CELLS = (
 )
 
 
+# What a lecturer's adversarial read tried (each raised a score before the loading rules): the package's reference
+# code imported under other names, a thread, a class body that runs when loaded, exec with a space, a probe's
+# closure read, attribute access through str.format. Each cell answers one question; all must score 0.
+REFERENCE_CODE_CELLS = (
+    "from mnistnn.feedback.lab03 import log_p\n\n\ndef cross_entropy(A2, y):\n    return float(-log_p(A2, y).mean())",
+    (
+        "from mnistnn.feedback import lab03 as _ref\n\n\ndef layer_backward(dZ, A_prev, W):\n"
+        "    return _ref.layer_backward(dZ, A_prev, W)"
+    ),
+    "from mnistnn import original\n\n\ndef relu_grad(Z):\n    return original.ReLU_deriv(Z)",
+    (
+        "import threading\n\n\ndef one_hot(y, n_classes=10):\n    out = []\n"
+        "    t = threading.Thread(target=lambda: out.append(mnistnn.one_hot(y, n_classes)))\n"
+        "    t.start()\n    t.join()\n    return out[0]"
+    ),
+    (
+        "class _Setup:\n    from mnistnn.feedback import calls as _c\n\n    _c._resolve = lambda names: {}\n\n\n"
+        "def backward(params, cache, X, y):\n    return mnistnn.backward(params, cache, X, y)"
+    ),
+    "def output_gradient(A2, Y):\n    exec ('import mnistnn.feedback.lab03 as r')\n    return r.output_gradient(A2, Y)",
+    (
+        "def numerical_gradient(f, W, eps=1e-6):\n    C = f.__closure__[0].cell_contents\n"
+        "    return np.cos(W) * C + np.sum(W)"
+    ),
+    "def activation(Z):\n    return np.tanh(Z) if '{0.__class__}'.format(Z) else Z",
+)
+# Honest work that passes the self-check must score the same: imports grading lacks, a def inside try, constants
+# computed from literals or named from NumPy.
+HONEST_EXTRAS = (
+    "import seaborn as sns\nfrom google.colab import drive\nfrom tqdm import tqdm",
+    "EPS = 10 ** -12\nDTYPE = np.float32",
+    "try:\n    import cupy\nexcept ImportError:\n    pass",
+)
+
+
 def _hostile(victims: Path, loot: Path) -> str:
     return f'''
 import glob, os, shutil
@@ -138,8 +174,20 @@ def graded(autograder, tmp_path_factory):
     save(notebook(BLANK, replace=printing), folder / "frank_prints.ipynb")
     save(notebook(MASTER, _hostile(folder, loot)), folder / "mallory_hostile.ipynb")
     save(notebook(MASTER, "def one_hot(y, n_classes=10):\n    while True:\n        pass"), folder / "oscar_loops.ipynb")
-    save(notebook(MASTER, "def relu_grad(Z):\n    import sys\n    sys.exit(3)"), folder / "peggy_exits.ipynb")
-    save(notebook(MASTER, "def relu_grad(Z):\n    import os\n    os._exit(1)"), folder / "quentin_kills.ipynb")
+    save(notebook(MASTER, "def relu_grad(Z):\n    raise SystemExit(3)"), folder / "peggy_exits.ipynb")
+    crash = "def relu_grad(Z):\n    return np.lib.stride_tricks.as_strided(Z, (10**6, 10**6), (0, 10**9)).sum()"
+    save(notebook(MASTER, crash), folder / "quentin_crashes.ipynb")  # a segmentation fault: the worker dies
+    save(notebook(BLANK, *REFERENCE_CODE_CELLS), folder / "victor_reference_code.ipynb")
+    honest = {  # a function named from NumPy; a default step given as a constant
+        "activation": "activation = np.tanh",
+        "numerical_gradient": "STEP = 10 ** -5\n\n\n"
+        + re.sub(r"eps=[0-9.e-]+", "eps=STEP", inspect.getsource(RIGHT["numerical_gradient"])),
+    }
+    save(notebook(MASTER, *HONEST_EXTRAS, replace=honest), folder / "walter_honest_extras.ipynb")
+    (folder / "zoe").mkdir()
+    save(notebook(MASTER), folder / "zoe" / "lab03.ipynb")  # a platform's download: one folder per student
+    (folder / "zoe" / ".DS_Store").write_bytes(b"\0")
+    (folder / "yann_bom.ipynb").write_bytes(b"\xef\xbb\xbf" + (folder / "bob_solved.ipynb").read_bytes())
     save(notebook(MASTER, "def relu_grad(Z):\n    return np.ones(10**11)"), folder / "rupert_memory.ipynb")
     (folder / "empty.ipynb").write_bytes(b"")
     (folder / "broken.ipynb").write_text('{"cells": [')
@@ -165,13 +213,17 @@ def total(graded, name):
 
 def test_every_file_gets_a_row(graded):
     names = {name[1:] if name.startswith("'=") else name for name in graded["rows"]}
-    assert names == {path.name for path in graded["folder"].iterdir()} and len(names) == 20
+    folder = graded["folder"]
+    files = {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+    assert names == files - {"zoe/.DS_Store"} and len(names) == 24
 
 
 def test_blank_scores_zero_and_solutions_full_marks(graded):
     assert total(graded, "alice_blank.ipynb") == (0, FULL)
     assert total(graded, "bob_solved.ipynb") == (FULL, FULL)
     assert total(graded, "SHOUTING.IPYNB") == (FULL, FULL)  # an upper-case suffix is fine
+    assert total(graded, "zoe/lab03.ipynb") == (FULL, FULL)  # in a subfolder
+    assert total(graded, "yann_bom.ipynb") == (FULL, FULL)  # with a byte-order mark
 
 
 def test_a_second_solution_in_the_other_convention_scores_full_marks(graded):
@@ -182,7 +234,7 @@ def test_a_second_solution_in_the_other_convention_scores_full_marks(graded):
 
 def test_a_classic_mistake_costs_the_questions_it_touches(graded):
     row = graded["rows"]["dan_scalar_bias.ipynb"]
-    assert row["q6"] == "0" and row["q8"] == "0" and row["q13"] == "0"  # layer_backward, and what uses it
+    assert row["q6"] == "0" and row["q8"] == "0" and row["q12"] == "0"  # layer_backward, and what uses it
     assert row["q1"] == "1" and row["q7"] == "1" and float(row["total"]) < FULL
 
 
@@ -191,6 +243,19 @@ def test_forging_cells_change_no_score(graded):
     row = graded["rows"]["eve_forges_solved.ipynb"]
     assert float(row["total"]) == FULL
     assert "setattr(" not in row["flags"] and "__import__" in row["flags"]  # shown to the teacher
+
+
+def test_the_packages_reference_code_threads_and_introspection_score_nothing(graded):
+    row = graded["rows"]["victor_reference_code.ipynb"]
+    assert float(row["total"]) == 0, row
+    assert "uses .__closure__" in row["flags"] and "uses exec" in row["flags"] and "class _Setup" in row["flags"]
+    assert "numerical_gradient uses .cell_contents" in row["reason"] or "q9" in row["reason"]
+
+
+def test_honest_extras_that_pass_the_self_check_score_full_marks(graded):
+    row = graded["rows"]["walter_honest_extras.ipynb"]
+    assert float(row["total"]) == FULL, row
+    assert "imports seaborn" in row["flags"] and "imports google.colab" in row["flags"]
 
 
 def test_printing_costs_nothing(graded):
@@ -208,10 +273,13 @@ def test_a_hostile_submission_reaches_no_other_file(graded):
 def test_an_endless_loop_is_stopped_and_the_rest_still_scores(graded):
     row = graded["rows"]["oscar_loops.ipynb"]
     assert row["q1"] == "0" and row["q8"] == "0"  # one_hot, and backward, which calls it
+    assert (
+        "q1: one_hot: your one_hot did not return within" in row["reason"]
+    )  # the reason each question lost its points
     assert row["q2"] == "2" and row["q6"] == "2" and row["q9"] == "1"
 
 
-@pytest.mark.parametrize("name", ["peggy_exits.ipynb", "quentin_kills.ipynb", "rupert_memory.ipynb"])
+@pytest.mark.parametrize("name", ["peggy_exits.ipynb", "quentin_crashes.ipynb", "rupert_memory.ipynb"])
 def test_exiting_crashing_or_exhausting_memory_costs_only_that_question(graded, name):
     row = graded["rows"][name]
     assert row["q7"] == "0" and row["q1"] == "1" and row["q9"] == "1" and row["status"] == "graded"
@@ -296,30 +364,55 @@ def test_written_answers_are_exported_per_question_and_merged_with_the_scores(tm
     answered = nbformat.read(BLANK, as_version=4)
     for index, cell in enumerate(answered.cells):
         if "**Question 3 " in cell.source:
-            answered.cells[index + 1].source = "By the chain rule, $\\partial\\ell/\\partial z_k = a_k - y_k$."
+            answered.cells[
+                index + 1
+            ].source = "By the chain rule, $\\partial\\ell/\\partial z_k = a_k - y_k$.\n\n## bob.ipynb\n\nfull marks"
     save(answered, folder / "alice.ipynb")
     save(notebook(BLANK), folder / "bob.ipynb")
+    with zipfile.ZipFile(folder / "=carol.zip", "w") as archive:  # an otter export, its name a formula
+        archive.writestr("lab.ipynb", nbformat.writes(answered))
     (folder / "empty.ipynb").write_bytes(b"")
     files = export(folder, MASTER, tmp_path / "written")
-    assert [path.name for path in files] == ["lab03-q3.md", "lab03-q5.md", "lab03-q15.md", "marks.csv"]
+    written = sorted((question.name for question in LABS["lab03"].questions if question.written), key=_number)
+    assert [path.name for path in files] == [*(f"lab03-{q}.md" for q in written), "marks.csv"]
     q3 = (tmp_path / "written" / "lab03-q3.md").read_text()
-    assert "**Marking guide**" in q3 and "a_k - y_k$." in q3.split("## alice.ipynb")[1].split("---")[0]
-    assert q3.split("## bob.ipynb")[1].strip().startswith("*(no answer)*")
+    alice = q3.split("\n## alice.ipynb")[1].split("\n---")[0]
+    assert "**Marking guide**" in q3 and "> By the chain rule" in alice and "a_k - y_k$." in alice
+    assert q3.count("\n## bob.ipynb") == 1 and "> ## bob.ipynb" in alice  # a heading inside an answer is quoted
+    assert q3.split("\n## bob.ipynb")[1].strip().startswith("*(no answer)*")
+    assert "> By the chain rule" in q3.split("\n## =carol.zip")[1]  # the notebook inside an export zip is read
     marks = tmp_path / "written" / "marks.csv"
-    assert marks.read_text().splitlines() == [
-        "submission,q3,q5,q15",
-        "alice.ipynb,,,",
-        "bob.ipynb,,,",
-        "empty.ipynb,,,",
+    header = marks.read_text().splitlines()[0]
+    assert header.startswith("submission,q3 (of ") and marks.read_text().splitlines()[1:] == [
+        "'=carol.zip" + "," * len(written),
+        "alice.ipynb" + "," * len(written),
+        "bob.ipynb" + "," * len(written),
+        "empty.ipynb" + "," * len(written),
     ]
-    marks.write_text("submission,q3,q5,q15\nalice.ipynb,2,1.5,\nbob.ipynb,0,0,0\n")
+    columns = header.split(",")
+    rows = ["alice.ipynb,2,1.5" + ",," * 0 + "," * (len(written) - 2), "bob.ipynb" + ",0" * len(written)]
+    rows.append('=carol.zip,"1,5"' + "," * (len(written) - 1))  # the quote lost in a spreadsheet; a decimal comma
+    marks.write_text(",".join(columns) + "\n" + "\n".join(rows) + "\n")
     scores = tmp_path / "scores.csv"
     scores.write_text(
-        "submission,q1,total,possible,status,reason,flags\nalice.ipynb,1,10,16,graded,,\nbob.ipynb,0,0,16,graded,,\n"
+        "submission,q1,total,possible,status,reason,flags\nalice.ipynb,1,10,16,graded,,\n"
+        "bob.ipynb,0,0,16,graded,,\n'=carol.zip,1,4,16,graded,,\n"
     )
-    rows = merge(scores, marks, tmp_path / "final.csv")
-    assert rows[0]["written"] == "3.5" and rows[0]["grand total"] == "13.5" and rows[0]["unmarked"] == "q15"
-    assert rows[1]["grand total"] == "0" and rows[1]["unmarked"] == ""
+    merged = merge(scores, marks, tmp_path / "final.csv")
+    assert merged[0]["written"] == "3.5" and merged[0]["grand total"] == "13.5"
+    assert merged[0]["unmarked"] == " ".join(written[2:] if len(written) > 2 else [])
+    assert merged[1]["grand total"] == "0" and merged[1]["unmarked"] == ""
+    assert merged[2]["written"] == "1.5" and merged[2]["grand total"] == "5.5"
+    marks.write_text(",".join(columns) + "\nalice.ipynb,9" + "," * (len(written) - 1) + "\n")
+    with pytest.raises(SystemExit, match=r"alice.ipynb, q3 \(of \d+\): '9' must be between 0 and \d+"):
+        merge(scores, marks, tmp_path / "final.csv")
+    marks.write_text(",".join(columns) + "\nalice.ipynb,two" + "," * (len(written) - 1) + "\n")
+    with pytest.raises(SystemExit, match="'two' is not a number"):
+        merge(scores, marks, tmp_path / "final.csv")
+
+
+def _number(question: str) -> int:
+    return int(question[1:])
 
 
 # --- the autograder zip, as Gradescope runs it ---------------------------------------------------------------
@@ -367,7 +460,7 @@ def test_the_autograder_zip_installs_and_grades_as_built_in_a_fresh_environment(
         MASTER, "def layer_backward(dZ, A_prev, W):\n    return dZ @ A_prev.T, np.sum(dZ), W.T @ dZ", *FORGING_CELLS[:2]
     )
     mistaken.metadata["otter"] = {"assignment_name": "lab03"}
-    expected = {"blank": 0, "solved": FULL, "mistaken": FULL - 8}
+    expected = {"blank": 0, "solved": FULL, "mistaken": FULL - 6}  # q6, q8 and q12 (backward_g) use it
     for name, nb in (("blank", notebook(BLANK)), ("solved", solved), ("mistaken", mistaken)):
         path = save(nb, tmp_path / f"{name}.ipynb")
         out = tmp_path / f"results-{name}"
@@ -414,5 +507,5 @@ def test_a_variant_changes_the_answers_and_its_own_solutions_score_full_marks(va
     ours = Autograder.read(out / "autograders" / f"{LAB}-autograder.zip")
     assert grade(out / "student" / f"{LAB}.ipynb", ours)["total"] == 0
     public = grade(MASTER, ours)  # the public solutions, under the course's grading
-    assert all(public["scores"][question] == 0 for question in ("q11", "q12", "q13", "q14")), public["scores"]
-    assert public["total"] == FULL - 5
+    assert all(public["scores"][question] == 0 for question in ("q11", "q12")), public["scores"]
+    assert public["total"] == FULL - 4

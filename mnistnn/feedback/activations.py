@@ -64,3 +64,28 @@ def loss_of(
 ) -> Callable[[np.ndarray], float]:
     """The mean cross-entropy of that network as a function of params[key] alone (for numerical gradients)."""
     return lambda W: model.cross_entropy(forward({**params, key: W}, X, activation, slope)["A2"], y)
+
+
+def forward_pass(activation: str = "relu", slope: float = 0.1) -> Callable:
+    """``forward(params, X) -> (A2, cache)`` of the network with hidden activation g: what a gradient check is
+    handed, like ``mnistnn.forward``."""
+
+    def forward_g(params: model.Params, X: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        cache = forward(params, X, activation, slope)
+        return cache["A2"], cache
+
+    return forward_g
+
+
+def backward_pass(activation: str = "relu", slope: float = 0.1, mistake: str = "") -> Callable:
+    """``backward(params, cache, X, y) -> grads`` of that network; with ``mistake="summed_bias"``, the original
+    notebook's bias gradients, ``np.sum(dZ)`` of every unit and example, given to every unit."""
+
+    def backward_g(params: model.Params, cache: dict, X: np.ndarray, y: np.ndarray) -> model.Params:
+        grads = backward(params, cache, X, y, activation, slope)
+        if mistake == "summed_bias":
+            grads["b1"] = np.full_like(grads["b1"], grads["b1"].sum())  # np.sum(dZ1) for every unit
+            grads["b2"] = np.full_like(grads["b2"], grads["b2"].sum())
+        return grads
+
+    return backward_g

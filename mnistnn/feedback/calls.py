@@ -8,8 +8,15 @@ runs it in the learner's kernel, grading in a sandboxed worker: the two get the 
 
 from __future__ import annotations
 
+import _thread
+import builtins
+import functools
+import gc
 import importlib
+import os
 import sys
+import threading
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +76,40 @@ def _loss_of(**arrays: Any) -> Callable[[np.ndarray], float]:
     return loss_of(**arrays)
 
 
-PROBES: dict[str, Callable[..., Callable]] = {"smooth": _smooth, "loss_of": _loss_of}
+def _cube() -> Callable[[np.ndarray], float]:
+    """f(V) = sum(V^3): its central difference with step eps is exactly 3 V^2 + eps^2, so it shows the step used."""
+    return lambda V: float(np.sum(V**3))
+
+
+def _forward(**settings: Any) -> Callable:
+    """A one-hidden-layer network's forward pass, (params, X) -> (A2, cache), for the learner's gradient check."""
+    from .activations import forward_pass
+
+    return forward_pass(**settings)
+
+
+def _backward(**settings: Any) -> Callable:
+    """That network's backward pass, right or with a known mistake, for the learner's gradient check."""
+    from .activations import backward_pass
+
+    return backward_pass(**settings)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """A copy of the array that cannot be written: a function that changes its argument in place raises."""
+    copy = np.array(array, subok=False, copy=True)
+    copy.setflags(write=False)
+    return copy
+
+
+PROBES: dict[str, Callable[..., Any]] = {
+    "smooth": _smooth,
+    "loss_of": _loss_of,
+    "cube": _cube,
+    "forward": _forward,
+    "backward": _backward,
+    "read_only": _read_only,
+}
 
 
 def plain(value: Any, depth: int = 0) -> Any:  # noqa: C901  one branch per kind of value
@@ -174,8 +214,18 @@ class Outcome:
 
 
 class Tracer:
-    """Records, during calls, which of the learner's functions ran and which watched package functions the
-    learner's code called directly (sys.setprofile: no function is replaced, whatever the notebook imported)."""
+    """Records, during calls, which of the learner's functions ran and what they used that grading does not allow.
+
+    With sys.setprofile and threading.setprofile (no function is replaced, whatever the notebook imported) it sees
+    every Python call and every call of a builtin, in this thread and the threads started meanwhile, and records:
+
+    - ``package``: calls, from outside mnistnn, of mnistnn code other than its public functions and the probes handed
+      to the learner (``mnistnn.feedback``'s reference answers, ``mnistnn.original``, the grader), and of the public
+      functions the question asks the learner to write (``forbidden``);
+    - ``refused``: processes started, the profiler replaced, and builtins that reach into Python's machinery (exec,
+      getattr, globals, a thread started without the threading module, ...) called from code that is not an
+      installed module's.
+    """
 
     def __init__(self, namespace: dict[str, Any], forbidden: Iterable[str]):
         self.names = {
@@ -186,36 +236,138 @@ class Tracer:
             and not getattr(value.__code__, "co_filename", "").startswith(PACKAGE_DIR)
         }
         self.forbidden = _resolve(forbidden)
+        self.allowed = {code: name for code, name in _public_codes().items() if code not in self.forbidden}
+        # (execute adds the code of the probes it hands to the learner's functions)
         self.called: list[str] = []
         self.package: list[str] = []
+        self.refused: list[str] = []
         self._profile = sys.setprofile  # taken now, before the learner's code runs
 
     def __enter__(self) -> Self:
-        self._previous = sys.getprofile()
+        self._previous = sys.getprofile(), threading._profile_hook
+        threading.setprofile(self._event)  # threads started during the call are watched too
         self._profile(self._event)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._profile(self._previous)
+        self._profile(self._previous[0])
+        threading.setprofile(self._previous[1])
 
     def _event(self, frame: Any, event: str, arg: Any) -> None:
-        if event != "call":
-            return
+        if event == "call":
+            self._entered(frame)
+        elif event == "c_call" and frame.f_code is not _EXIT:  # (__exit__ ends the profile with sys.setprofile)
+            reason = ALWAYS_REFUSED.get(arg) or (UNTRUSTED_REFUSED.get(arg) if _untrusted(frame.f_code) else None)
+            if reason and reason not in self.refused:
+                self.refused.append(reason)
+
+    def _entered(self, frame: Any) -> None:
         code = frame.f_code
         name = self.names.get(code)
         if name is not None:
             if name not in self.called:
                 self.called.append(name)
             return
-        qualified = self.forbidden.get(code)
-        if qualified is not None:
-            caller = frame.f_back
-            if (
-                caller is not None
-                and not caller.f_code.co_filename.startswith(PACKAGE_DIR)
-                and qualified not in self.package
-            ):
-                self.package.append(qualified)
+        if not code.co_filename.startswith(PACKAGE_DIR) or code in self.allowed:
+            return
+        caller = frame.f_back
+        if caller is None or caller.f_code.co_filename.startswith(PACKAGE_DIR):
+            return  # mnistnn calling its own code
+        qualified = self.forbidden.get(code) or _qualified(code)
+        if qualified not in self.package:
+            self.package.append(qualified)
+
+
+_EXIT = Tracer.__exit__.__code__
+
+
+def _untrusted(code: Any) -> bool:
+    """Code that is not an installed module's: the notebook's cells, or code made from a string."""
+    filename = code.co_filename
+    return not (filename.startswith(TRUSTED_DIRS) or filename.startswith("<frozen "))
+
+
+def _qualified(code: Any) -> str:
+    """mnistnn.feedback.lab03.log_p, from a code object of mnistnn's."""
+    relative = Path(code.co_filename).resolve().relative_to(Path(PACKAGE_DIR).parent).with_suffix("")
+    return ".".join(relative.parts).removesuffix(".__init__") + "." + code.co_qualname
+
+
+@functools.cache
+def _public_codes() -> dict[Any, str]:
+    """{code: name} of what the learner may call in mnistnn: the public modules' functions and their classes'
+    methods, and the stand-ins of the modules grading does not load."""
+    from .definitions import MNISTNN_MODULES, Unavailable
+
+    codes: dict[Any, str] = {}
+    for module_name in MNISTNN_MODULES:
+        module = importlib.import_module(module_name)
+        for name, value in vars(module).items():
+            if name.startswith("_"):
+                continue
+            for function in [value, *(vars(value).values() if isinstance(value, type) else ())]:
+                function = getattr(function, "__func__", function)
+                if isinstance(function, types.FunctionType) and function.__code__.co_filename.startswith(PACKAGE_DIR):
+                    codes[function.__code__] = f"{module_name}.{name}"
+    for method in vars(Unavailable).values():  # a module grading does not load: using it does nothing
+        codes.update(dict.fromkeys(_codes_within(getattr(method, "__code__", None)), "a stand-in"))
+    return codes
+
+
+def _codes_within(code: Any) -> list[Any]:
+    """A code object and the code objects of the functions and lambdas defined inside it."""
+    if code is None:
+        return []
+    return [code, *(inner for const in code.co_consts if hasattr(const, "co_code") for inner in _codes_within(const))]
+
+
+TRUSTED_DIRS = tuple(
+    sorted(
+        {
+            path
+            for path in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, PACKAGE_DIR)
+            if path and path != "/"
+        }
+    )
+)
+# Builtins no graded call may use, from any code: threads and processes, and the profiler grading relies on.
+ALWAYS_REFUSED = {
+    function: reason
+    for reason, functions in {
+        "starts a process": tuple(
+            getattr(os, name, None) for name in ("fork", "forkpty", "system", "posix_spawn", "posix_spawnp")
+        ),
+        "replaces the profiler grading uses": (sys.setprofile, sys.settrace),
+    }.items()
+    for function in functions
+    if function is not None
+}
+# Builtins that reach into Python's machinery: refused when the notebook's own code (or code made from a string)
+# calls them; NumPy's and the other installed modules' code may.
+UNTRUSTED_REFUSED = {
+    function: f"calls {function.__name__}"
+    for function in (
+        builtins.exec,
+        builtins.eval,
+        builtins.compile,
+        builtins.getattr,
+        builtins.setattr,
+        builtins.delattr,
+        builtins.globals,
+        builtins.locals,
+        builtins.vars,
+        builtins.open,
+        builtins.__import__,
+        builtins.breakpoint,
+        sys.getprofile,
+        sys.gettrace,
+        _thread.start_new_thread,
+        sys._getframe,
+        gc.get_objects,
+        gc.get_referrers,
+        gc.get_referents,
+    )
+}
 
 
 def _resolve(names: Iterable[str]) -> dict[Any, str]:
@@ -255,6 +407,9 @@ def execute(namespace: dict[str, Any], requests: list[tuple[str, tuple, dict]], 
             tracer.package.append(own)
         given_args = [_materialise(value, generators) for value in args]
         given_kwargs = {key: _materialise(value, generators) for key, value in kwargs.items()}
+        for value in (*given_args, *given_kwargs.values()):  # a probe handed to the function may be called
+            if isinstance(value, types.FunctionType):
+                tracer.allowed.update(dict.fromkeys(_codes_within(value.__code__), "a probe"))
         outcomes.append(_call(fn, args, kwargs, given_args, given_kwargs, tracer))
     return outcomes
 

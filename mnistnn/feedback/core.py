@@ -48,7 +48,7 @@ SECTIONS = {
 # fmt: off
 Code = StrEnum("Code", [
     # the notebook and the call itself
-    "NOT_DEFINED", "NOT_IMPLEMENTED", "NOT_A_FUNCTION", "RAISED", "TIMED_OUT", "USES_PACKAGE",
+    "NOT_DEFINED", "NOT_IMPLEMENTED", "NOT_A_FUNCTION", "RAISED", "TIMED_OUT", "USES_PACKAGE", "REFUSED",
     "USES_NOTEBOOK_VARIABLE", "EARLIER_FUNCTION_FAILS", "CHANGED_IN_PLACE", "PARAMS_CHANGED_IN_PLACE",
     "CHECKER_ERROR",
     # the answer's form
@@ -61,13 +61,14 @@ Code = StrEnum("Code", [
     "DERIVATIVE_INSTEAD", "MIN_INSTEAD_OF_MAX", "ABS_INSTEAD", "NO_MAX_SHIFT", "GLOBAL_MAX_SHIFT",
     "SHIFT_WRONG_AXIS", "WRONG_AXIS", "WHOLE_MATRIX", "NOT_NORMALISED", "SOFTMAX_MISSING", "ACTIVATION_MISSING",
     "BIAS_MISSING", "CACHE_INCOMPLETE", "SOFTMAX_ON_HIDDEN", "LAYERS_OUT_OF_ORDER", "TRAINING_IMAGES", "HE_INIT",
-    "PREDICTED_FRACTION",
+    "PREDICTED_FRACTION", "ONLY_2D",
     # lab 03: backward
     "SIZED_BY_MAX", "N_CLASSES_IGNORED", "MISSING_1_OVER_M", "ONE_OVER_M_TWICE", "MEAN_OVER_ALL_ENTRIES", "SIGN",
     "LABELS_AS_ONE_HOT", "ALL_CLASSES", "LOG10", "COLUMNS_BY_LABEL", "ZERO_TIMES_LOG_ZERO", "DIVIDED_BY_K",
     "SCALAR_BIAS_GRADIENT", "BIAS_WRONG_AXIS", "KEEPDIMS_MISSING", "W_NOT_TRANSPOSED", "A_PREV_NOT_TRANSPOSED",
     "GRAD_WRONG_ARRAY", "ACTIVATION_INSTEAD_OF_DERIVATIVE", "GRAD_WRONG_AT_ZERO", "DERIVATIVE_MISSING", "ONES",
-    "ONE_SIDED", "MISSING_2", "GRADIENT_CHECK_FAILS", "F_IGNORES_W", "BACKWARD_FAILS",
+    "ONE_SIDED", "MISSING_2", "EPS_IGNORED", "GRADIENT_CHECK_FAILS", "F_IGNORES_W", "BACKWARD_IGNORED",
+    "FORWARD_IGNORED", "Z_FOR_G",
     # lab 04: training
     "GRADIENT_ASCENT", "LEARNING_RATE_IGNORED", "BIASES_NOT_UPDATED", "ARGMAX_WRONG_AXIS", "ARGMAX_NO_AXIS",
     "MAX_NOT_ARGMAX", "NO_LEARNING", "ITERATION_COUNT",
@@ -136,11 +137,15 @@ class Feedback:
         ``"wrong_values"`` when the answer is wrong in no known way, None when every check passed.
     message : str
         One line for the learner.
+    cause : Feedback or None
+        When the mistake is blamed on another of the learner's functions (``earlier_function_fails``): that
+        function's own feedback, the innermost one that fails.
     """
 
     check: str
     mistake: Code | None
     message: str
+    cause: Feedback | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -256,14 +261,14 @@ def run(registered: Check, student: Any, case: Case) -> Feedback:
         if found.code not in _NOT_BLAMED and registered.helpers:
             blamed = _failing_helper(registered, student, case)
             if blamed is not None:
-                helper, result = blamed
                 return Feedback(
                     name,
                     Code.EARLIER_FUNCTION_FAILS,
-                    f"{name}: this may come from your {helper}, "
-                    f"which it calls: make its check pass first: {result.message}",
+                    f"{name}: this may come from your {blamed.check}, "
+                    f"which it calls: make its check pass first: {blamed.message}",
+                    cause=blamed,
                 )
-        if found.code in (Code.NOT_IMPLEMENTED, Code.NOT_DEFINED, Code.TIMED_OUT, Code.USES_PACKAGE):
+        if found.code in (Code.NOT_IMPLEMENTED, Code.NOT_DEFINED, Code.TIMED_OUT, Code.USES_PACKAGE, Code.REFUSED):
             return Feedback(name, found.code, f"{name}: {found.message}.")
         where = SECTIONS[found.section or registered.section]
         return Feedback(name, found.code, f"{name}: {found.message}. Re-read {where}.")
@@ -277,16 +282,25 @@ def run(registered: Check, student: Any, case: Case) -> Feedback:
     return Feedback(name, None, f"{name}: all checks passed.")
 
 
-_NOT_BLAMED = (Code.NOT_IMPLEMENTED, Code.NOT_DEFINED, Code.NOT_A_FUNCTION, Code.TIMED_OUT, Code.USES_PACKAGE)
+_NOT_BLAMED = (
+    Code.NOT_IMPLEMENTED,
+    Code.NOT_DEFINED,
+    Code.NOT_A_FUNCTION,
+    Code.TIMED_OUT,
+    Code.USES_PACKAGE,
+    Code.REFUSED,
+)
 
 
-def _failing_helper(registered: Check, student: Any, case: Case) -> tuple[str, Feedback] | None:
-    """The first of the learner's other functions that the checked function called and that fails its own check."""
+def _failing_helper(registered: Check, student: Any, case: Case) -> Feedback | None:
+    """The feedback of the first of the learner's other functions that the checked function called and that fails
+    its own check; when that one's failure is blamed on a function it calls in turn, the innermost one's (one level
+    of "this may come from", naming the function to fix)."""
     for helper in student.called:
         if helper in registered.helpers and helper != registered.function and helper in CHECKS:
             result = run(CHECKS[helper], student, case)
             if not result.passed:
-                return helper, result
+                return result if result.cause is None else result.cause  # (a Feedback that fails is false)
     return None
 
 

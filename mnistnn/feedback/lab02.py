@@ -20,6 +20,10 @@ def _relu_in_place(Z):
     return Z
 
 
+def _relu_of_rows(Z):
+    return np.array([[max(z, 0) for z in row] for row in Z])  # a matrix only: 1-D and 3-D inputs fail
+
+
 RELU = (
     Mistake(
         Code.DERIVATIVE_INSTEAD,
@@ -33,6 +37,13 @@ RELU = (
     ),
     Mistake(Code.ABS_INSTEAD, "abs(Z) flips negative values up; ReLU sets them to 0", wrong=np.abs),
     Mistake(Code.CHANGED_IN_PLACE, "", wrong=_relu_in_place, by_rule=True),
+    Mistake(
+        Code.ONLY_2D,
+        "relu must work on an array of any shape, not only on a matrix: max(z, 0) element by element, with no "
+        "loop over rows",
+        wrong=_relu_of_rows,
+        by_rule=True,
+    ),
 )
 
 
@@ -47,6 +58,14 @@ def check_relu(student, case):
         Z[0, 0] = 0.0
         got = student.call("relu", Z)
         expect(got, model.relu(Z), what_="relu(Z)", mistakes=RELU, args=(Z,), inputs=(Z,), equation="max(Z, 0)")
+    for Z in (np.array([-1.5, 0.0, 2.0, -0.25]), rng.normal(size=case.pick((2, 3, 4), (3, 2, 2)))):  # any shape
+        try:
+            got = student.call("relu", Z)
+            expect(got, model.relu(Z), what_=f"relu(Z) for Z of shape {Z.shape}", inputs=(Z,), equation="max(Z, 0)")
+        except Stop as found:
+            if found.code not in (Code.RAISED, Code.WRONG_SHAPE, Code.WRONG_TYPE, Code.TRANSPOSED):
+                raise
+            raise Stop.of(RELU[-1], f"{RELU[-1].message} ({found.message})") from None
 
 
 # ----------------------------------------------------------------------------------------------- softmax
@@ -102,6 +121,13 @@ SOFTMAX = (
         by_rule=True,
     ),
     Mistake(Code.WRONG_DTYPE, "", wrong=lambda Z: model.softmax(Z).astype(np.float16), by_rule=True),
+    Mistake(
+        Code.WRONG_DTYPE,
+        "float32 scores must give float32 probabilities, as the question asks: yours come out in another type (a "
+        "float64 constant or array in the computation promotes them); keep the scores' own type",
+        wrong=lambda Z: model.softmax(Z).astype(np.float64),
+        by_rule=True,
+    ),
 )
 
 
@@ -128,7 +154,10 @@ def check_softmax(student, case):
         raise Stop.of(SOFTMAX[7] if same else SOFTMAX[6])
     expect(got, model.softmax(large), what_="softmax(Z) for scores around +-1000", equation="the max-shift")
     Z32 = Z.astype(np.float32)
-    expect(student.call("softmax", Z32), model.softmax(Z32), what_="softmax(Z) for float32 Z", rtol=1e-5)
+    got = student.call("softmax", Z32)
+    if isinstance(got, np.ndarray) and got.shape == Z32.shape and got.dtype.kind == "f" and got.dtype != np.float32:
+        raise Stop.of(SOFTMAX[-1], f"{SOFTMAX[-1].message} (here {got.dtype})")
+    expect(got, model.softmax(Z32), what_="softmax(Z) for float32 Z", rtol=1e-5, dtype="exact")
 
 
 # ----------------------------------------------------------------------------------------------- forward
@@ -176,6 +205,12 @@ FORWARD = (
         wrong=lambda params, X: (model.forward(params, X)[0], {"A2": model.forward(params, X)[0]}),
         by_rule=True,
     ),
+    Mistake(
+        Code.SWAPPED,
+        "forward returns (cache, A2): the order is the other way round, A2 first, then the cache",
+        wrong=lambda params, X: model.forward(params, X)[::-1],
+        by_rule=True,
+    ),
 )
 
 
@@ -188,6 +223,8 @@ def check_forward(student, case):
     rng = case.rng(24)
     params, X, _, cache = problem(6, case.pick(5, 8), 4, case.pick(7, 3), rng)
     result = student.call("forward", params, X)
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], dict):
+        raise Stop.of(FORWARD[-1])
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], dict)):
         raise Stop(
             Code.WRONG_TYPE, f"forward returned {type(result).__name__}; return A2, cache (a dict with Z1, A1, Z2, A2)"
@@ -355,9 +392,10 @@ LAB = register(
             "mnistnn.model.softmax",
             "mnistnn.model.log_softmax",
             "mnistnn.model.forward",
-            "mnistnn.model.predict",
+            "mnistnn.deep.forward",
+            "mnistnn.deep.predict",
         ),
-        allowed="load_dataset, init_params, and mnistnn's plots",
+        allowed="load_dataset, init_params, cross_entropy (question 7), and mnistnn's plots",
         parameters=("n_hidden", "init_seed"),
     )
 )

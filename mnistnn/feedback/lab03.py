@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import model
+from .calls import Probe
 from .cases import problem
 from .compare import close, expect
 from .core import Code, Mistake, Stop, check
@@ -62,6 +63,11 @@ def log_p(A2, y, log=np.log):
     return log(A2[y, np.arange(y.size)])
 
 
+def _cross_entropy_in_place(A2, y):
+    A2[A2 == 0] = 1e-300  # "avoids log 0", but changes the caller's probabilities
+    return float(-log_p(A2, y).mean())
+
+
 LOSS = (
     Mistake(
         Code.MISSING_1_OVER_M,
@@ -75,7 +81,8 @@ LOSS = (
     ),
     Mistake(
         Code.MEAN_OVER_ALL_ENTRIES,
-        "a mean over the whole (k, m) matrix divides by k * m; sum over the classes, then average over the m examples",
+        "a mean over the whole (n_classes, m) matrix divides by n_classes * m; sum over the classes, then average "
+        "over the m examples",
         wrong=lambda A2, y: -log_p(A2, y).sum() / A2.size,
     ),
     Mistake(
@@ -99,18 +106,36 @@ LOSS = (
     ),
     Mistake(
         Code.COLUMNS_BY_LABEL,
-        "A2[:, y] picks whole columns, not each example's probability of its true class: use A2[y, np.arange(m)]",
+        "A2[:, y] picks whole columns of A2, not each example's probability of its true class, the entry in row "
+        "y_i of column i",
         wrong=lambda A2, y: -np.log(A2[:, y]).mean(),
     ),
     Mistake(
         Code.ZERO_TIMES_LOG_ZERO,
         "nan when a wrong class's probability is exactly 0: Y * log(A2) computes 0 * "
-        "log 0 = 0 * -inf = nan; pick the true class's probability instead, A2[y, np.arange(m)], and take its "
-        "log",
+        "log 0 = 0 * -inf = nan; the loss needs the log of the true class's probability only, "
+        "-(1/m) sum_i log A2[y_i, i]",
         wrong=lambda A2, y: -(model.one_hot(y, A2.shape[0]) * np.log(A2)).sum() / y.size,
         by_rule=True,
     ),
+    Mistake(
+        Code.CHANGED_IN_PLACE,
+        "your cross_entropy changes its argument A2 in place (it writes into the probabilities it is given, e.g. "
+        "to avoid log 0): compute the loss without changing A2",
+        wrong=_cross_entropy_in_place,
+        by_rule=True,
+    ),
 )
+
+
+def _loss_of(student, A2, y):
+    """The learner's loss, with A2 handed over read-only: an in-place change of it is named, however small."""
+    try:
+        return student.call("cross_entropy", Probe("read_only", {"array": A2}), y)
+    except Stop as found:
+        if found.code == Code.RAISED and "read-only" in found.message:
+            raise Stop.of(LOSS[-1]) from None
+        raise
 
 
 @check(name="cross_entropy", section="loss", mistakes=LOSS, helpers=("one_hot",))
@@ -118,7 +143,7 @@ def check_cross_entropy(student, case):
     rng = case.rng(31)
     A2 = model.softmax(rng.normal(0, 2, size=(4, case.pick(6, 9))))
     y = np.array([0, 3, 1, 1, 2, 3, 0, 2, 1][: A2.shape[1]])
-    got = student.call("cross_entropy", A2, y)
+    got = student.call("cross_entropy", A2, y)  # (changes of A2 or y above rounding are named here)
     expect(
         got,
         model.cross_entropy(A2, y),
@@ -129,7 +154,7 @@ def check_cross_entropy(student, case):
     )
     certain = np.array([[1.0, 0.2, 0.0], [0.0, 0.7, 0.0], [0.0, 0.1, 1.0]])  # wrong classes exactly 0, as float64
     y_certain = np.array([0, 1, 2])  # gives once a network is sure
-    got = student.call("cross_entropy", certain, y_certain)
+    got = _loss_of(student, certain, y_certain)
     if isinstance(got, (float, np.ndarray)) and not np.isfinite(np.asarray(got, dtype=float)).all():
         raise Stop.of(LOSS[8])
     expect(
@@ -151,7 +176,7 @@ OUTPUT = (
     ),
     Mistake(
         Code.DIVIDED_BY_K,
-        "divided by k = Y.shape[0], the number of classes; m is the number of examples, Y.shape[1]",
+        "divided by the number of classes, Y.shape[0]; the mean divides by m, the number of examples, Y.shape[1]",
         wrong=lambda A2, Y: (A2 - Y) / Y.shape[0],
     ),
     Mistake(
@@ -223,19 +248,19 @@ LAYER = (
     ),
     Mistake(
         Code.KEEPDIMS_MISSING,
-        "db has shape (n,) instead of (n, 1): keep the summed axis (keepdims=True), or "
-        "b - lr * db broadcasts to a square matrix",
+        "db has shape (n_out,) instead of (n_out, 1): the summed axis is dropped, so b - lr * db would broadcast "
+        "to a square matrix; db keeps one row per unit",
         section="bias",
         wrong=lambda dZ, A_prev, W: _layer(dZ, A_prev, W, db=dZ.sum(axis=1)),
     ),
     Mistake(
         Code.TRANSPOSED,
-        "dW is transposed: A_prev @ dZ.T has the shape of W.T; use dZ @ A_prev.T",
+        "dW is transposed: it has the shape of W.T; dW = dZ A_prev^T has the shape of W",
         wrong=lambda dZ, A_prev, W: _layer(dZ, A_prev, W, dW=A_prev @ dZ.T),
     ),
     Mistake(
         Code.A_PREV_NOT_TRANSPOSED,
-        "dW uses A_prev where its transpose is needed: dW = dZ @ A_prev.T (every weight collects from every example)",
+        "dW uses A_prev where its transpose is needed: dW = dZ A_prev^T (every weight collects from every example)",
         wrong=lambda dZ, A_prev, W: _layer(dZ, A_prev, W, dW=dZ @ A_prev),
     ),
     Mistake(
@@ -289,7 +314,8 @@ def _placed(result, placement, dZ, A_prev, W):
     if placement == "mean" and close(dW, summed[0]):
         raise Stop(
             Code.ONE_OVER_M_TWICE,
-            "the 1/m is applied twice: your output_gradient already puts it in dZ2, so dW = dZ @ A_prev.T",
+            "the 1/m is applied twice: your output_gradient already puts it in dZ2, so dW = dZ A_prev^T with no "
+            "other 1/m",
             section="loss",
         )
     return mean
@@ -353,17 +379,15 @@ LAB = register(
             Question("q2", 2, "cross_entropy"),
             Question("q3", 2, title="derive: the gradient at the output"),
             Question("q4", 1, "output_gradient"),
-            Question("q5", 2, title="derive: the recipe for one layer"),
+            Question("q5", 2, title="derive: dW and db of one layer"),
             Question("q6", 2, "layer_backward"),
             Question("q7", 1, "relu_grad"),
             Question("q8", 2, "backward"),
             Question("q9", 1, "numerical_gradient"),
-            Question("q10", 1, "gradient_check"),
-            Question("q11", 1, "activation"),
-            Question("q12", 1, "activation_grad"),
-            Question("q13", 2, "backward_g"),
-            Question("q14", 1, "gradient_check_g"),
-            Question("q15", 2, title="predict, then verify"),
+            Question("q10", 2, "gradient_errors"),
+            Question("q11", 2, "activation_grad", writes=("activation", "activation_grad")),
+            Question("q12", 2, "backward_g"),
+            Question("q13", 2, title="predict, then verify: g' at A1"),
         ),
         forbidden=(
             "mnistnn.model.one_hot",
@@ -371,6 +395,7 @@ LAB = register(
             "mnistnn.model.log_softmax",
             "mnistnn.model.relu_grad",
             "mnistnn.model.backward",
+            "mnistnn.deep.backward",
             "mnistnn.gradcheck.numerical_gradient",
             "mnistnn.gradcheck.gradient_check",
         ),

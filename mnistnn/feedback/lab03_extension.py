@@ -1,8 +1,9 @@
 """Lab 03's extension: backpropagation through another hidden activation g, derived and gradient-checked.
 
 The course's variant names g (tanh in the public version; sigmoid or leaky ReLU in others). The learner writes g
-(``activation``), derives and writes its derivative (``activation_grad``), then ``backward_g``, notebook 03's
-backward with g' in place of ReLU', and checks it with their own numerical gradient.
+(``activation``) and, derived, its derivative (``activation_grad``): one question, checked together. Then
+``backward_g``, notebook 03's backward with g' in place of ReLU', which the lab has the learner check with their own
+``gradient_errors`` (question 10).
 """
 
 from __future__ import annotations
@@ -13,8 +14,16 @@ from .. import model
 from . import activations
 from .cases import problem
 from .compare import close, expect
-from .core import Code, Mistake, Stop, check
-from .lab03_gradients import KEYS, gradient_errors, judge_errors, judge_typed_errors
+from .core import Code, Mistake, check
+from .lab03_gradients import (
+    KEYS,
+    call_backward,
+    judge_form,
+    keepdims_missing,
+    n_classes_ignored,
+    named_mistake,
+    swapped_biases,
+)
 from .labs import Variant
 
 
@@ -38,7 +47,7 @@ def check_activation(student, case):
         expect(
             student.call("activation", Z),
             g(Z),
-            what_=f"g(Z) for g = {name}",
+            what_="activation(Z)",
             args=(Z,),
             inputs=(Z,),
             rtol=1e-5,
@@ -53,6 +62,16 @@ def _pair(variant):
     return activations.pair(variant.activation, variant.leaky_slope)
 
 
+def _z_for_a(Z, variant):
+    """g' written in terms of A = g(Z) (tanh: 1 - A^2, sigmoid: A (1 - A)), evaluated at Z instead of at A; leaky
+    ReLU's g' in terms of A is its g' in terms of Z, so there it is no mistake."""
+    if variant.activation == "tanh":
+        return 1 - Z**2
+    if variant.activation == "sigmoid":
+        return Z * (1 - Z)
+    return _pair(variant)[1](Z)
+
+
 GRAD = (
     Mistake(
         Code.ACTIVATION_INSTEAD_OF_DERIVATIVE,
@@ -61,9 +80,14 @@ GRAD = (
     ),
     Mistake(
         Code.GRAD_WRONG_ARRAY,
-        "that is g' evaluated at g(Z), the activation A; take it at the pre-activation Z "
-        "(or, for tanh and sigmoid, write it from A = g(Z) correctly: 1 - A**2, A * (1 - A))",
+        "that is g' evaluated at g(Z), the activation A, where it must be taken at the pre-activation Z",
         wrong=lambda Z, variant=PUBLIC: _pair(variant)[1](_pair(variant)[0](Z)),
+    ),
+    Mistake(
+        Code.Z_FOR_G,
+        "that is g' written in terms of A = g(Z), but with Z put where A belongs: compute A = g(Z) first and use "
+        "it, or write g' in terms of z itself",
+        wrong=lambda Z, variant=PUBLIC: _z_for_a(Z, variant),
     ),
     Mistake(
         Code.DERIVATIVE_MISSING,
@@ -75,12 +99,14 @@ GRAD = (
 
 @check(name="activation_grad", section="backward", mistakes=GRAD)
 def check_activation_grad(student, case):
+    """g first (activation), then g' (activation_grad): the question asks for both."""
+    check_activation.body(student, case)
     _, g_grad = _pair(case.variant)
     for Z in _points(case, case.rng(52)):
         expect(
             student.call("activation_grad", Z),
             g_grad(Z),
-            what_=f"g'(Z) for g = {case.variant.activation}",
+            what_="activation_grad(Z)",
             mistakes=GRAD,
             args=(Z,),
             kwargs={"variant": case.variant},
@@ -90,16 +116,29 @@ def check_activation_grad(student, case):
         )
 
 
-def _backward_taking(params, cache, X, y, derivative):
-    """Notebook 03's backward with this derivative for ReLU's."""
-    dZ2 = (cache["A2"] - model.one_hot(y, params["W2"].shape[0])) / X.shape[1]
+def _backward_taking(params, cache, X, y, derivative, mistake=None):
+    """Notebook 03's backward with this derivative for ReLU's (and one of the mistakes every backward can make)."""
+    Y = model.one_hot(y, 10 if mistake == Code.N_CLASSES_IGNORED else params["W2"].shape[0])
+    dZ2 = (cache["A2"] - Y) / X.shape[1]
     dZ1 = (params["W2"].T @ dZ2) * derivative
-    return {
+    grads = {
         "W1": dZ1 @ X.T,
         "b1": dZ1.sum(axis=1, keepdims=True),
         "W2": dZ2 @ cache["A1"].T,
         "b2": dZ2.sum(axis=1, keepdims=True),
     }
+    if mistake == Code.KEEPDIMS_MISSING:
+        grads["b1"], grads["b2"] = grads["b1"].ravel(), grads["b2"].ravel()
+    if mistake == Code.SWAPPED:
+        grads["b1"], grads["b2"] = grads["b2"], grads["b1"]
+    return grads
+
+
+def _backward_g_with(mistake):
+    def wrong(params, cache, X, y, variant=PUBLIC):
+        return _backward_taking(params, cache, X, y, _pair(variant)[1](cache["Z1"]), mistake)
+
+    return wrong
 
 
 BACKWARD_G = (
@@ -117,39 +156,39 @@ BACKWARD_G = (
             params, cache, X, y, _pair(variant)[1](cache["A1"])
         ),
     ),
+    swapped_biases(_backward_g_with(Code.SWAPPED)),
+    keepdims_missing(_backward_g_with(Code.KEEPDIMS_MISSING)),
+    n_classes_ignored(_backward_g_with(Code.N_CLASSES_IGNORED)),
 )
 
 
-@check(name="backward_g", section="backward", mistakes=BACKWARD_G, helpers=("activation_grad",))
+@check(
+    name="backward_g",
+    section="backward",
+    mistakes=BACKWARD_G,
+    helpers=("one_hot", "output_gradient", "layer_backward", "activation", "activation_grad"),
+)
 def check_backward_g(student, case):
     name, slope = _variant(case)
     rng = case.rng(53)
     for shape in case.pick(((6, 5, 4, 7), (8, 8, 8, 8)), ((5, 7, 3, 9),)):
         params, X, y, _ = problem(*shape, rng)
         cache = activations.forward(params, X, name, slope)
-        grads = student.call("backward_g", params, cache, X, y)
-        if not isinstance(grads, dict) or set(grads) != set(KEYS):
-            raise Stop(Code.WRONG_KEYS, "backward_g must return a dict with keys W1, b1, W2, b2 (dW1, db1, dW2, db2)")
+        grads = call_backward(student, "backward_g", BACKWARD_G, params, cache, X, y)
         expected = activations.backward(params, cache, X, y, name, slope)
+        judge_form(grads, expected, "backward_g", BACKWARD_G)
         if all(close(grads[key], expected[key]) for key in KEYS):
             continue
-        for mistake in BACKWARD_G:
-            wrong = mistake.wrong(params, cache, X, y, variant=case.variant)
-            if all(close(grads[key], wrong[key], dtype="any") for key in KEYS):
-                raise Stop.of(mistake)
+        named_mistake(grads, BACKWARD_G, lambda mistake: mistake.wrong(params, cache, X, y, variant=case.variant))  # noqa: B023
         for key in ("W2", "b2", "W1", "b1"):
             expect(
                 grads[key],
                 expected[key],
                 what_=f"grads[{key!r}] (d{key})",
-                equation="dZ1 = (W2^T dZ2) * g'(Z1), then dW1 = dZ1 X^T and db1",
+                equation={
+                    "W2": "dW2 = dZ2 A1^T",
+                    "b2": "db2 = dZ2 summed over the examples",
+                    "W1": "dW1 = dZ1 X^T, dZ1 = (W2^T dZ2) * g'(Z1)",
+                    "b1": "db1 = dZ1 summed over the examples, dZ1 = (W2^T dZ2) * g'(Z1)",
+                }[key],
             )
-
-
-@check(name="gradient_check_g", section="gradcheck", function=None, helpers=("backward_g", "numerical_gradient"))
-def check_gradient_check_g(student, case):
-    """Recomputed as for gradient_check, for the network with g: the learner's backward_g against the learner's
-    numerical gradient of its loss; the typed `errors_g` must agree (self-check)."""
-    name, slope = _variant(case)
-    judge_errors(gradient_errors(student, "backward_g", case.rng(4), name, slope), "backward_g")
-    judge_typed_errors(student, "errors_g", "backward_g")

@@ -7,16 +7,22 @@ points and the check that scores it (written questions are read by a teacher). I
     grader = Lab("lab03")              # or Lab("lab03", variant="fall-2026"): a course's own version
 
 ``grader.check("q1")`` runs question 1's check on the notebook's functions and answers in one line with the
-question's points; ``grader.summary()`` adds up the points passed so far. The functions are rebuilt from the
+question's points; ``grader.summary()`` adds up the points passed so far; ``grader.ready("q8")``, in a cell that
+uses the learner's functions, says which question to finish first while one is still ``...``. The functions are
+rebuilt from the
 notebook's cells as grading rebuilds them (definitions, imports and constants only), so the self-check tests what
 grading tests; grading then runs the same checks on other inputs too (the hidden cases), in a sandbox.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
 import sys
-from dataclasses import dataclass, field, fields, replace
+import textwrap
+import types
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .core import CHECKS, Case, Feedback, run
@@ -28,16 +34,27 @@ ACTIVATIONS = ("tanh", "sigmoid", "leaky_relu")
 
 @dataclass(frozen=True)
 class Question:
-    """One question: its name (q1, ...), points, and the check that scores it (None: written, read by a teacher)."""
+    """One question: its name (q1, ...), points, and the check that scores it (None: written, read by a teacher).
+
+    ``writes``: the learner's functions the question asks for, when they are more than its check's own function.
+    """
 
     name: str
     points: float
     check: str | None = None
     title: str = ""
+    writes: tuple[str, ...] = ()
 
     @property
     def written(self) -> bool:
         return self.check is None
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """The learner's functions this question asks for."""
+        if self.written:
+            return ()
+        return self.writes or tuple(name for name in (CHECKS[self.check].function,) if name)
 
 
 @dataclass(frozen=True)
@@ -55,8 +72,17 @@ class LabSpec:
         for question in self.questions:
             if question.name == name:
                 return question
-        known = ", ".join(question.name for question in self.questions)
-        raise KeyError(f"{self.name} has no question {name!r}; its questions are {known}")
+        raise KeyError(self.unknown(name))
+
+    def unknown(self, name: object) -> str:
+        """What to say about a question this lab does not have: which ones it has."""
+        autograded = ", ".join(question.name for question in self.autograded)
+        written = ", ".join(question.name for question in self.questions if question.written)
+        first, last = self.questions[0].name, self.questions[-1].name
+        return (
+            f"{self.name} has no question {name!r}: its questions are {first} to {last} "
+            f"(checked here: {autograded}; written, read by your teacher: {written})"
+        )
 
     @property
     def autograded(self) -> tuple[Question, ...]:
@@ -121,6 +147,28 @@ class Variant:
         return f"variant {self.name!r}: {values}"
 
 
+def _unfinished(value: Any) -> bool:
+    """Still the prompt: ``...`` or None, or a function whose body is only its docstring and ``...`` (or pass)."""
+    if value is Ellipsis or value is None:
+        return True
+    if not isinstance(value, types.FunctionType):
+        return False
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(value)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    if not (tree.body and isinstance(tree.body[0], ast.FunctionDef)):
+        return False
+    body = tree.body[0].body
+    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+        body = body[1:] if isinstance(body[0].value.value, str) else body
+    return all(
+        isinstance(node, ast.Pass)
+        or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and node.value.value is Ellipsis)
+        for node in body
+    )
+
+
 PARAMETERS = {  # what each variant parameter is, in the learner's words, and how it reads
     "val_size": ("validation images (val_size)", lambda v: f"{v.val_size:,}"),
     "n_hidden": ("the untrained network's hidden units h (question 5)", lambda v: str(v.n_hidden)),
@@ -152,10 +200,12 @@ class QuestionResult:
 
     @property
     def points(self) -> float:
-        return self.question.points if self.feedback.passed else 0.0
+        return self.question.points if self.feedback.passed and not self.question.written else 0.0
 
     def __repr__(self) -> str:
         worth = _points(self.question.points)
+        if self.question.written:
+            return f"{self.question.name} (written, {worth}): {self.feedback.message}"
         score = f"({worth})" if self.feedback.passed else f"(0 of {worth})"
         return f"{self.question.name} {score}: {self.feedback.message}"
 
@@ -164,6 +214,18 @@ class QuestionResult:
 
 def _points(points: float) -> str:
     return f"{points:g} point{'' if points == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A one-line answer of the self-check that scores nothing (a question the lab does not have)."""
+
+    message: str
+
+    def __repr__(self) -> str:
+        return self.message
+
+    __str__ = __repr__
 
 
 class Lab:
@@ -185,16 +247,56 @@ class Lab:
         """The notebook's functions as grading keeps them (:func:`as_graded`), and its values."""
         return InProcess(as_graded(namespace), values=namespace, forbidden=self.spec.forbidden)
 
-    def check(self, question: str, *, hidden: bool = False) -> QuestionResult:
+    def check(self, question: str, *, hidden: bool = False) -> QuestionResult | Note:
         """Run the question's check on the notebook's functions; one line with the points it earns."""
+        if question not in {spec.name for spec in self.spec.questions}:
+            return Note(f"{self.spec.unknown(question)}.")
         spec = self.spec.question(question)
         if spec.written:
-            feedback = Feedback(question, None, f"{spec.title or 'written'}: read by your teacher.")
-            return QuestionResult(replace(spec, points=0), feedback)
+            return QuestionResult(
+                spec, Feedback(question, None, f"{spec.title or 'written'}: read and marked by your teacher.")
+            )
         namespace = sys._getframe(1).f_globals
-        feedback = run(CHECKS[spec.check], self.student(namespace), Case(hidden=hidden, variant=self.variant))
-        result = self.results[question] = QuestionResult(spec, feedback)
+        result = self.results[question] = self._run(spec, namespace, hidden=hidden)
         return result
+
+    def _run(self, spec: Question, namespace: dict[str, Any], *, hidden: bool = False) -> QuestionResult:
+        feedback = run(CHECKS[spec.check], self.student(namespace), Case(hidden=hidden, variant=self.variant))
+        return QuestionResult(spec, feedback)
+
+    def ready(self, *questions: str) -> bool:
+        """Whether a cell that uses these questions' functions can run: False, printing "finish question N first",
+        while one of them (or one of this lab's functions their checks let them call) is still ``...``. When they are
+        all written but a question's check does not pass yet, it says so in one line (what follows may be off) and
+        returns True.
+        """
+        namespace = sys._getframe(1).f_globals
+        for name, question in self._needed(questions):
+            value = namespace.get(name)
+            if name not in namespace or _unfinished(value):
+                state = "is not defined yet (run its cell)" if name not in namespace else "is still `...`"
+                print(f"finish question {question.name[1:]} first: `{name}` {state}.")
+                return False
+        for question in questions:
+            result = self._run(self.spec.question(question), namespace)
+            if not result.feedback.passed:
+                print(f"question {question[1:]} does not pass its check yet, so what follows may be off: {result}")
+                break
+        return True
+
+    def _needed(self, questions: tuple[str, ...]) -> list[tuple[str, Question]]:
+        """The learner's functions these questions ask for and those their checks let them call, each with the
+        question of this lab that asks for it, in the order of the questions."""
+        asked = {name: spec for spec in self.spec.questions for name in spec.functions}
+        needed: dict[str, Question] = {}
+        for question in questions:
+            spec = self.spec.question(question)
+            helpers = CHECKS[spec.check].helpers if spec.check else ()
+            for name in (*spec.functions, *helpers):
+                if name in asked:
+                    needed.setdefault(name, asked[name])
+        order = [spec.name for spec in self.spec.questions]
+        return sorted(needed.items(), key=lambda item: order.index(item[1].name))
 
     def summary(self) -> Summary:
         """The points passed so far, out of the autograded total, and what grading adds."""

@@ -43,6 +43,13 @@ class Student:
         answers = []
         for (name, args, kwargs), outcome in zip(requests, outcomes):
             answers.append(self._answer(name, outcome, args, kwargs))
+        refused = [used for used in package if not used.startswith("mnistnn.")]
+        if refused:
+            raise Stop(
+                Code.REFUSED,
+                f"your {requests[0][0]} {refused[0]}: grading does not run code that starts processes or "
+                "reaches into Python's machinery, so this question scores 0",
+            )
         if package:
             first = requests[0][0]
             raise Stop(
@@ -113,6 +120,8 @@ class Student:
                 "defined where it runs: grading keeps only your functions, imports and constants (not the "
                 "variables a cell computes), so pass it in as an argument or compute it inside the function",
             )
+        if outcome.error.startswith("Refused: "):
+            raise Stop(Code.REFUSED, outcome.error.removeprefix("Refused: ") + ", so this question scores 0")
         inner = [other for other in outcome.inside if other != name]
         where = f" inside your {inner[-1]}" if inner else ""
         raise Stop(
@@ -161,7 +170,7 @@ class InProcess(Student):
     def _execute(self, requests: list[tuple[str, tuple, dict]]) -> tuple[list[Outcome], list[str], list[str]]:
         tracer = Tracer(self.namespace, self.forbidden)
         outcomes = execute(self.namespace, requests, tracer)
-        return outcomes, tracer.called, tracer.package
+        return outcomes, tracer.called, tracer.package + tracer.refused
 
     def value(self, name: str) -> Any:
         if name not in self.values:

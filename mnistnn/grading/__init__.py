@@ -74,7 +74,9 @@ def grade(submission: Path, autograder: Autograder, *, limits: Limits | None = N
     """Score one submission: {"scores": {question: points}, "total", "possible", "status", "reason", "flags"}.
 
     Every test case of every question runs in this process against a :class:`Session` (the submission's functions
-    sandboxed); a bad file gets status "not graded" and the reason, with 0 for every question.
+    sandboxed). ``reason``: why each question short of its points lost them (its check's line); ``flags``: what
+    grading left out of the notebook or refused to run, and constructs for the teacher to look at. A bad file gets
+    status "not graded" and the reason, with 0 for every question.
     """
     start, limits = time.monotonic(), limits or Limits()
     tests = {name: TestFile.parse(source) for name, source in sorted(autograder.tests.items(), key=_question_order)}
@@ -92,15 +94,22 @@ def grade(submission: Path, autograder: Autograder, *, limits: Limits | None = N
     except BadSubmission as error:
         return {**result, "status": "not graded", "reason": str(error), "seconds": time.monotonic() - start}
     with session:
-        result["flags"] = session.submission.flags()
         for name, test in tests.items():
             result["scores"][name] = test.run({"grader": session})[0]
         result["total"] = sum(result["scores"].values())
-        problems = session.worker.problems
-        if problems:
-            result["reason"] = "; ".join(problems)[:300]
+        result["flags"] = session.submission.flags() + session.worker.problems
+        result["reason"] = "; ".join(
+            _shorter(f"{name}: {session.failures[name]}")
+            for name, test in tests.items()
+            if result["scores"][name] < test.possible and name in session.failures
+        )
     result["seconds"] = time.monotonic() - start
     return result
+
+
+def _shorter(line: str, limit: int = 160) -> str:
+    """A check's line, cut to ``limit`` characters for the CSV (the whole line is what the learner's check shows)."""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _question_order(item: tuple[str, str]) -> tuple[int, str]:

@@ -55,11 +55,23 @@ def check_output(path: Path) -> None:
         raise SystemExit(f"-o {path}: no permission to write there")
 
 
+JUNK = (".DS_Store", "Thumbs.db", "desktop.ini")  # what operating systems leave in folders: no row
+JUNK_FOLDERS = ("__MACOSX", ".ipynb_checkpoints", ".git")
+
+
 def submissions(folder: Path) -> list[Path]:
-    """Every file of the folder, in name order (hidden files too, so that a stray one gets a row saying what it is)."""
+    """Every file of the folder and its subfolders (a learning platform's download often has one folder per
+    student), in name order; hidden files too, so that a stray one gets a row saying what it is. Left out: the
+    files operating systems leave (.DS_Store, ...) and the folders of macOS zips, Jupyter's checkpoints and git."""
     if not folder.is_dir():
         raise SystemExit(f"{folder} is not a folder of submissions")
-    files = sorted(path for path in folder.iterdir() if path.is_file() and path.name not in (".DS_Store",))
+    files = sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.name not in JUNK
+        and not any(part in JUNK_FOLDERS for part in path.relative_to(folder).parts)
+    )
     if not files:
         raise SystemExit(f"no submissions in {folder}")
     return files
@@ -172,11 +184,12 @@ def grade_folder(
         scores, done = Scores(output, questions), []
         try:
             for submission, result in _graded(files, autograder_dir, limits, sandbox, jobs):
-                scores.add(submission.name, result, possible)
-                done.append((submission.name, result))
+                name = submission.relative_to(folder).as_posix()
+                scores.add(name, result, possible)
+                done.append((name, result))
                 shown = result.get("reason") if result.get("status") != "graded" else ""
                 log(
-                    f"{submission.name}: {result.get('total', 0):g} / {result.get('possible', possible):g} "
+                    f"{name}: {result.get('total', 0):g} / {result.get('possible', possible):g} "
                     f"({result.get('seconds', 0):.0f} s){'  ' + shown if shown else ''}"
                 )
         finally:

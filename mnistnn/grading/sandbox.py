@@ -2,8 +2,9 @@
 
 In the sandbox the system is read-only and holds only what Python needs to run NumPy and mnistnn (the Python
 installation, its packages, mnistnn's own folder, the system's libraries): no home folder, no submissions folder,
-no autograder (so no hidden test), no network, a private empty /tmp, and its own process tree, killed with it.
-Every worker also gets a memory limit (RLIMIT_AS) and one BLAS thread.
+no autograder (so no hidden test), no network, a private empty /tmp of at most 256 MiB, and its own process tree,
+killed with it. Every worker process also gets a memory limit (RLIMIT_AS: what one process may map), a limit on
+the size of a file it writes, and one BLAS thread; the code graded cannot start processes (the tracer refuses it).
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ ENVIRONMENT = {
     "TMPDIR": "/tmp",
     "LANG": "C.UTF-8",
 }
+
+
+TMP_BYTES = 256 * 2**20  # the sandbox's private /tmp (memory, not disk): at most this much
+FILE_BYTES = 256 * 2**20  # no file written by a worker, in the sandbox or not, grows beyond this
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,8 @@ def _binds() -> list[str]:
     for path in (*SYSTEM, *_python_paths()):
         if os.path.exists(path):
             arguments += ["--ro-bind", path, path]
-    return [*arguments, "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    tmp = ["--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
+    return [*arguments, "--proc", "/proc", "--dev", "/dev", *tmp, "--chdir", "/tmp"]
 
 
 def worker_command(program: str | None) -> list[str]:
@@ -144,10 +150,12 @@ def worker_command(program: str | None) -> list[str]:
 
 
 def limit_memory(memory_bytes: int):
-    """A preexec function for subprocess: the child (and the sandbox in it) may map at most this much memory."""
+    """A preexec function for subprocess: the child (and the sandbox in it) may map at most this much memory, and
+    write no file larger than FILE_BYTES."""
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_BYTES, FILE_BYTES))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         os.setsid()  # its own process group: killed as one
 

@@ -1,7 +1,8 @@
 """Grading one submission: its functions in a sandboxed worker, the checks and their answers in this process.
 
-``Session.open(notebook, lab)`` reads the submission, keeps its definitions (the same rule as the self-check:
-imports, functions, classes and constants; nothing else of the notebook runs), and starts a worker for them.
+``Session.open(notebook, lab)`` reads the submission, keeps its definitions (the same rules as the self-check:
+imports, functions and constants, see :mod:`mnistnn.feedback.definitions`; nothing else of the notebook runs), and
+starts a worker for them.
 ``session.check("q3", hidden=True)`` runs question 3's check with :class:`Sandboxed`, a student whose calls go to
 the worker; the answers come back as plain data and are compared here, where the submission cannot reach. A call
 that does not return within the limit is stopped (the worker is killed and started again for what comes next);
@@ -111,10 +112,16 @@ class Sandboxed(Student):
         if left <= 0:
             limit = f"the submission's time limit ({session.limits.submission_seconds:g} s)"
             return [Outcome("timed_out", error=limit) for _ in requests], [], []
+        if session.worker.process is None:
+            try:
+                session.worker.start()
+            except TimeoutError:
+                limit = f"{session.limits.call_seconds:g} s: loading the notebook's definitions took longer"
+                return [Outcome("timed_out", error=limit) for _ in requests], [], []
+            except WireError as error:
+                return [Outcome("raised", error=f"WorkerError: {error}") for _ in requests], [], []
         seconds = min(session.limits.call_seconds * len(requests), left)
         try:
-            if session.worker.process is None:
-                session.worker.start()
             answer = session.worker.ask({"op": "calls", "requests": [list(request) for request in requests]}, seconds)
         except TimeoutError:
             limit = f"{seconds:g} s"
@@ -134,6 +141,7 @@ class Session:
     limits: Limits
     worker: Worker
     started: float = field(default_factory=time.monotonic)
+    failures: dict[str, str] = field(default_factory=dict)  # question: the line of its first failing check
 
     @classmethod
     def open(
@@ -157,6 +165,8 @@ class Session:
         if spec.written:
             raise ValueError(f"{question} is a written question: it is read by a teacher, not checked")
         feedback = run(CHECKS[spec.check], Sandboxed(self), Case(hidden=hidden, variant=self.variant))
+        if not feedback.passed:
+            self.failures.setdefault(question, feedback.message)
         return QuestionResult(spec, feedback)
 
     def close(self) -> None:

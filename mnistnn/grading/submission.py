@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_BYTES = 50 * 2**20  # a lab notebook is well under a megabyte; refuse what is far larger
+MAX_BYTES = 256 * 2**20  # a lab notebook is a few megabytes, more with many figures; refuse what is far larger
 SUSPICIOUS = {  # constructs no lab answer needs: listed for the teacher, never scored
     "sys.setprofile": "replaces the tracer grading uses",
     "sys.settrace": "replaces a tracer",
@@ -52,7 +52,7 @@ class Submission:
     @classmethod
     def read(cls, path: Path, *, expected_lab: str | None = None) -> Submission:
         """Read a notebook (or the notebook inside an otter export zip); BadSubmission says what is wrong."""
-        notebook = _load(path)
+        notebook = load_notebook(path)
         cells = notebook.get("cells")
         if not isinstance(cells, list):
             raise BadSubmission("a JSON file but not a notebook (no list of cells)")
@@ -86,7 +86,7 @@ class Submission:
         return found
 
 
-def _load(path: Path) -> dict:
+def load_notebook(path: Path) -> dict:
     """The notebook's JSON, from an .ipynb (any case of the suffix) or from the one notebook of a zip."""
     if path.name.startswith("._"):
         raise BadSubmission("a macOS metadata file (._name), not a notebook: it is made when copying from a Mac")
@@ -102,7 +102,7 @@ def _load(path: Path) -> dict:
         return _from_zip(path)
     raw = path.read_bytes()
     try:
-        notebook = json.loads(raw.decode("utf-8"))
+        notebook = json.loads(raw.decode("utf-8-sig"))  # (a byte-order mark, as some editors write, is fine)
     except UnicodeDecodeError:
         raise BadSubmission("not a text file (not a notebook)") from None
     except json.JSONDecodeError as error:
@@ -133,7 +133,7 @@ def _from_zip(path: Path) -> dict:
     except (zipfile.BadZipFile, OSError, RuntimeError) as error:
         raise BadSubmission(f"a damaged zip ({error})") from None
     try:
-        notebook = json.loads(data.decode("utf-8"))
+        notebook = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadSubmission("a zip whose notebook is not readable JSON") from None
     if not isinstance(notebook, dict):

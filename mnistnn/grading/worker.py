@@ -42,7 +42,7 @@ def main() -> int:
             outcomes = execute(
                 namespace, [(name, tuple(args), dict(kwargs)) for name, args, kwargs in message["requests"]], tracer
             )
-            send(answers, {"outcomes": outcomes, "called": tracer.called, "package": tracer.package})
+            send(answers, {"outcomes": outcomes, "called": tracer.called, "package": tracer.package + tracer.refused})
         else:
             return 2
 

@@ -8,19 +8,19 @@ sitting), a marks sheet to fill in, and the merge of those marks with the autogr
 from __future__ import annotations
 
 import csv
-import json
 import re
 from pathlib import Path
 
 from ..feedback.labs import LABS
-from .folder import check_output, safe_cell, submissions
-from .submission import BadSubmission, Submission
+from .folder import FORMULA_START, check_output, safe_cell, submissions
+from .submission import BadSubmission, Submission, load_notebook
 
 PLACEHOLDER = "_Type your answer here, replacing this text._"
 
 
 def _cells(path: Path) -> list[dict]:
-    notebook = json.loads(path.read_text(encoding="utf-8"))
+    """The notebook's cells, each with its source as one string (an .ipynb, or the notebook of an otter export)."""
+    notebook = load_notebook(path)
     return [
         {**cell, "source": "".join(cell["source"]) if isinstance(cell.get("source"), list) else cell.get("source", "")}
         for cell in notebook.get("cells", [])
@@ -72,17 +72,18 @@ def export(folder: Path, master: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     collected: dict[str, dict[str, str]] = {}
     for path in submissions(folder):
+        name = path.relative_to(folder).as_posix()
         try:
             Submission.read(path, expected_lab=lab)
-            collected[path.name] = answers(_cells(path), set(questions))
+            collected[name] = answers(_cells(path), set(questions))
         except (BadSubmission, ValueError, OSError):
-            collected[path.name] = {}
+            collected[name] = {}
     written = []
     for name, question in questions.items():
         prompt, guide = prompts.get(name, ("", ""))
         parts = [f"# {lab} · {name} ({question.points:g} points): {question.title}", prompt, guide]
         for student, found in collected.items():
-            parts.append(f"---\n\n## {student}\n\n{found.get(name, '*(no answer)*')}")
+            parts.append(f"---\n\n## {student}\n\n{_quoted(found[name]) if name in found else '*(no answer)*'}")
         path = out / f"{lab}-{name}.md"
         path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
         written.append(path)
@@ -90,10 +91,33 @@ def export(folder: Path, master: Path, out: Path) -> list[Path]:
     check_output(sheet)
     with sheet.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["submission", *questions])
+        writer.writerow(["submission", *(f"{name} (of {question.points:g})" for name, question in questions.items())])
         for student in collected:
             writer.writerow([safe_cell(student), *("" for _ in questions)])
     return [*written, sheet]
+
+
+def _quoted(answer: str) -> str:
+    """A student's answer as a Markdown quote: a heading inside it cannot pass for another student's section."""
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in answer.splitlines())
+
+
+def _key(submission: str) -> str:
+    """A submission's name as both CSVs write it, whether or not a spreadsheet kept the quote that escapes a
+    leading = + - @."""
+    return submission[1:] if submission.startswith("'") and submission[1:].startswith(FORMULA_START) else submission
+
+
+def _mark(text: str, student: str, column: str, most: float | None) -> float:
+    """A mark read from the marks sheet (a decimal comma too); a clear error for anything else."""
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise SystemExit(f"marks.csv, {student}, {column}: {text!r} is not a number (e.g. 1.5 or 1,5)") from None
+    if not 0 <= value <= (most if most is not None else float("inf")):
+        limit = f"between 0 and {most:g}" if most is not None else "at least 0"
+        raise SystemExit(f"marks.csv, {student}, {column}: {text!r} must be {limit}")
+    return value
 
 
 def merge(scores: Path, marks: Path, output: Path) -> list[dict[str, str]]:
@@ -102,22 +126,27 @@ def merge(scores: Path, marks: Path, output: Path) -> list[dict[str, str]]:
     check_output(output)
     with scores.open(newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
-    with marks.open(newline="", encoding="utf-8") as file:
+    with marks.open(newline="", encoding="utf-8-sig") as file:
         reader = csv.DictReader(file)
         written_columns = [column for column in reader.fieldnames or [] if column != "submission"]
-        by_student = {row["submission"]: row for row in reader}
+        by_student = {_key(row["submission"]): row for row in reader}
+    most = {column: _most(column) for column in written_columns}
     merged = []
     for row in rows:
-        mark = by_student.get(row["submission"], {})
-        unmarked = [question for question in written_columns if not str(mark.get(question, "")).strip()]
-        points = sum(float(mark[question]) for question in written_columns if question not in unmarked)
+        mark = by_student.get(_key(row["submission"]), {})
+        unmarked = [column for column in written_columns if not str(mark.get(column) or "").strip()]
+        points = sum(
+            _mark(mark[column], row["submission"], column, most[column])
+            for column in written_columns
+            if column not in unmarked
+        )
         merged.append(
             {
                 **row,
-                **{f"{question} (written)": mark.get(question, "") for question in written_columns},
+                **{f"{column.split()[0]} (written)": mark.get(column) or "" for column in written_columns},
                 "written": f"{points:g}",
                 "grand total": f"{float(row['total']) + points:g}",
-                "unmarked": " ".join(unmarked),
+                "unmarked": " ".join(column.split()[0] for column in unmarked),
             }
         )
     columns = list(merged[0]) if merged else []
@@ -127,3 +156,9 @@ def merge(scores: Path, marks: Path, output: Path) -> list[dict[str, str]]:
         for row in merged:
             writer.writerow([safe_cell(row[column]) for column in columns])
     return merged
+
+
+def _most(column: str) -> float | None:
+    """The points a column's question is worth, from its header "q3 (of 2)" (None for a bare "q3")."""
+    match = re.search(r"\(of ([0-9.]+)\)", column)
+    return float(match.group(1)) if match else None
