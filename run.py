@@ -475,7 +475,11 @@ def run_tests(python: Path, rest: list[str], env: dict[str, str]) -> int:
     """pytest with these arguments (--fast: the unit tiers only); exit code 5, no tests, is a failure."""
     if "--fast" in rest:
         index = rest.index("--fast")
-        rest = [*rest[:index], "-m", FAST_TIER, *rest[index + 1 :]]
+        # Spread over the usable CPUs (pytest-xdist), at most 4, the unit tests being independent; one BLAS thread
+        # per worker, as otherwise each would start a thread per CPU and they would wait on each other.
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        rest = [*rest[:index], "-m", FAST_TIER, "-n", str(min(4, cpus)), *rest[index + 1 :]]
+        env = {"OPENBLAS_NUM_THREADS": "1", **env}
     code = subprocess.call([python, "-m", "pytest", *rest], cwd=ROOT, env=env)
     if code == 5:
         print("pytest collected no tests: that is a failure, not a pass", file=sys.stderr)
