@@ -7,9 +7,12 @@ traceback), with exit status 2 for bad input, 1 for training that failed and 130
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import os
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -22,11 +25,11 @@ from .deep import predict
 from .metrics import accuracy
 from .model import Params
 from .params_io import params_path, save_params
-from .recipes import ORIGINAL, QUICK, Recipe
+from .recipes import ORIGINAL, QUICK, RECIPES, Recipe
 from .train import TrainingError
 
 N_TRAIN = 60_000  # MNIST's training images, of which --val-size are held out
-SGD_OPTIONS = ("epochs", "batch_size", "momentum", "lr_decay")
+SGD_OPTIONS = ("epochs", "batch_size", "momentum", "lr_decay", "optimizer", "l2", "keep", "augment", "patience")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,13 +41,26 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train",
         help="train a network and print train/validation/test accuracy",
-        description=f"Train a 784-h-10 network on MNIST. By default: {QUICK}. With --iterations N: full-batch "
-        f"gradient descent, the original notebook's algorithm. --original: {ORIGINAL}.",
+        description=_described(
+            f"Train a network of 784 inputs and 10 outputs on MNIST. By default: {QUICK}. With --iterations N: "
+            "full-batch gradient descent, the original notebook's algorithm. The named recipes (--recipe):",
+            *(f"{name}: {recipe}" for name, recipe in RECIPES.items()),
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     train.add_argument(
-        "--original", action="store_true", help="the original notebook's configuration (other options still override)"
+        "--recipe",
+        choices=list(RECIPES),
+        help="start from this named configuration (mnistnn.recipes; default quick); other options still override",
     )
-    train.add_argument("--hidden", type=int, metavar="H", help=f"hidden units (default {QUICK.n_hidden})")
+    train.add_argument("--original", action="store_true", help="the same as --recipe original")
+    train.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        metavar="H",
+        help=f"hidden units, one number per hidden layer (default {QUICK.n_hidden}; e.g. --hidden 800 800)",
+    )
     train.add_argument("--init", choices=["he", "uniform"], help=f"weight initialisation (default {QUICK.scheme})")
     train.add_argument(
         "--learning-rate",
@@ -64,6 +80,19 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--momentum", type=float, metavar="MU", help=f"SGD momentum (default {QUICK.momentum:g})")
     train.add_argument(
         "--lr-decay", type=float, metavar="D", help=f"SGD learning-rate factor per epoch (default {QUICK.lr_decay:g})"
+    )
+    train.add_argument("--optimizer", choices=["momentum", "adam"], help="SGD with momentum (default), or Adam")
+    train.add_argument("--l2", type=float, metavar="LAMBDA", help="L2 penalty lambda on the weights (default 0)")
+    train.add_argument(
+        "--keep", type=float, metavar="P", help="dropout: probability of keeping a hidden unit (default 1, no dropout)"
+    )
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        help="train on random shifts (up to 2 pixels) and rotations (up to 10 degrees) of the images",
+    )
+    train.add_argument(
+        "--patience", type=int, metavar="E", help="early stopping: stop after E epochs without a better validation"
     )
     train.add_argument(
         "--val-size",
@@ -88,14 +117,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _described(text: str, *items: str) -> str:
+    """A help text's paragraph and its list of items, wrapped without breaking at hyphens (784-800-10)."""
+    lines = [textwrap.fill(text, 88, break_on_hyphens=False)]
+    lines += [
+        textwrap.fill(item, 88, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False) for item in items
+    ]
+    return "\n".join(lines)
+
+
 def _recipe(args: argparse.Namespace) -> Recipe:
-    """The run's recipe: command-line values over --original or the default, every value checked.
+    """The run's recipe: command-line values over --recipe (or --original, or the default), every value checked.
 
     Full-batch gradient descent with --iterations, or with --original unless an SGD option asks for
     mini-batches; mini-batch SGD otherwise.
     """
     sgd_given = [f"--{key.replace('_', '-')}" for key in SGD_OPTIONS if getattr(args, key) is not None]
-    full_batch = args.iterations is not None or (args.original and not sgd_given)
+    original = args.original or args.recipe == "original"
+    full_batch = args.iterations is not None or (original and not sgd_given)
     if full_batch and sgd_given:
         raise ValueError(
             f"{', '.join(sgd_given)} apply to mini-batch SGD, not to full-batch gradient descent "
@@ -105,33 +144,52 @@ def _recipe(args: argparse.Namespace) -> Recipe:
     def pick(value: object, default: object) -> object:
         return default if value is None else value  # 0 is a value given, to be checked, not a default
 
-    base = ORIGINAL if args.original else QUICK
+    if args.original and args.recipe not in (None, "original"):
+        raise ValueError(f"--original is --recipe original; it cannot go with --recipe {args.recipe}")
+    base = ORIGINAL if original else RECIPES[args.recipe or "quick"]
+    if base.iterations is not None and not full_batch:  # the original network, trained by SGD: QUICK's settings
+        base = dataclasses.replace(
+            QUICK, name=base.name, n_hidden=base.n_hidden, scheme=base.scheme, learning_rate=base.learning_rate
+        )
     network = {
         "name": base.name,
-        "n_hidden": pick(args.hidden, base.n_hidden),
+        "n_hidden": base.n_hidden if args.hidden is None else _hidden(args.hidden),
         "scheme": pick(args.init, base.scheme),
         "learning_rate": pick(args.learning_rate, base.learning_rate),
+        "dtype": base.dtype,
     }
     if full_batch:
-        recipe = Recipe(**network, iterations=pick(args.iterations, ORIGINAL.iterations))
+        recipe = Recipe(**network, iterations=pick(args.iterations, pick(base.iterations, ORIGINAL.iterations)))
     else:
-        recipe = Recipe(
-            **network,
-            epochs=pick(args.epochs, QUICK.epochs),
-            batch_size=pick(args.batch_size, QUICK.batch_size),
-            momentum=pick(args.momentum, QUICK.momentum),
-            lr_decay=pick(args.lr_decay, QUICK.lr_decay),
-        )
-    check_positive_int(recipe.n_hidden, "--hidden")
+        recipe = Recipe(**network, **{key: pick(getattr(args, key), getattr(base, key)) for key in SGD_OPTIONS})
+    _check_recipe(recipe)
+    return recipe
+
+
+def _check_recipe(recipe: Recipe) -> None:
+    """Every value of the run's recipe, named by its option."""
+    for size in recipe.sizes[1:-1]:
+        check_positive_int(size, "--hidden")
     check_positive_float(recipe.learning_rate, "--learning-rate")
-    if full_batch:
+    if recipe.iterations is not None:
         check_positive_int(recipe.iterations, "--iterations")
     else:
         check_positive_int(recipe.epochs, "--epochs")
         check_positive_int(recipe.batch_size, "--batch-size")
         check_fraction(recipe.momentum, "--momentum")
         check_fraction(recipe.lr_decay, "--lr-decay", low_open=True, high_open=False)
-    return recipe
+        check_fraction(recipe.keep, "--keep", low_open=True, high_open=False)
+        if recipe.l2:
+            check_positive_float(recipe.l2, "--l2")
+        if recipe.patience is not None:
+            check_positive_int(recipe.patience, "--patience")
+        if recipe.optimizer == "adam" and recipe.momentum:
+            raise ValueError("--momentum is SGD's; Adam keeps its own (use --momentum 0 with --optimizer adam)")
+
+
+def _hidden(sizes: list[int]) -> int | tuple[int, ...]:
+    """--hidden's sizes: one number for one hidden layer, a tuple for several."""
+    return sizes[0] if len(sizes) == 1 else tuple(sizes)
 
 
 def _training_images(data: str) -> tuple[int, str]:
@@ -161,9 +219,10 @@ def _check_run(args: argparse.Namespace, recipe: Recipe) -> None:
     if args.seed < 0:
         raise ValueError(f"--seed must be a whole number >= 0; got {args.seed}")
     columns = recipe.batch_size or n_train - val_size  # examples in one forward pass
+    weights = sum((n_prev + 1) * n for n_prev, n in itertools.pairwise(recipe.sizes))
     check_fits_in_memory(
-        8 * recipe.n_hidden * (785 + 10) * 3 + 8 * 4 * recipe.n_hidden * columns,
-        f"training a 784-{recipe.n_hidden}-10 network",
+        8 * weights * 4 + 8 * 4 * sum(recipe.sizes[1:]) * columns,  # params, their copies and steps; activations
+        f"training a {'-'.join(map(str, recipe.sizes))} network",
         "choose fewer hidden units (--hidden)",
     )
     if args.save:
@@ -196,12 +255,15 @@ def _train(args: argparse.Namespace) -> None:
     recipe = _recipe(args)
     _check_run(args, recipe)
     rng = np.random.default_rng(args.seed)
-    data = load_dataset(rng=rng, val_size=args.val_size, source=args.data)
+    data = load_dataset(rng=rng, val_size=args.val_size, source=args.data, dtype=np.dtype(recipe.dtype).type)
     print(f"{recipe} on {data.X_train.shape[1]} images, seed {args.seed}", flush=True)
     start = time.perf_counter()
-    params, _ = recipe.train(
-        recipe.init_params(rng=rng), data.X_train, data.y_train, rng=rng, progress=not args.no_progress
+    validation = {"X_val": data.X_val, "y_val": data.y_val} if recipe.patience else {}
+    params, history = recipe.train(
+        recipe.init_params(rng=rng), data.X_train, data.y_train, rng=rng, progress=not args.no_progress, **validation
     )
+    if recipe.patience and len(history["epoch"]) < recipe.epochs:
+        print(f"stopped early after epoch {len(history['epoch'])}; kept the params of the best validation epoch")
     print(f"trained in {time.perf_counter() - start:.1f} s")
     for name, X, y in (
         ("train", data.X_train, data.y_train),

@@ -13,20 +13,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .augment import shift_and_rotate
 from .model import Params, init_params
 from .train import History, Progress, gradient_descent, sgd
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """A 784-h-10 network and how to train it.
+    """A network of 784 inputs and 10 outputs, and how to train it.
 
-    Full-batch gradient descent when ``iterations`` is set, mini-batch SGD (momentum, learning-rate
-    decay) when ``epochs`` is set.
+    Full-batch gradient descent when ``iterations`` is set, mini-batch SGD (momentum or Adam, learning-rate decay,
+    and notebook 08's regularisers: L2, dropout, augmentation, early stopping) when ``epochs`` is set.
+    ``n_hidden`` is one hidden layer's size, or a tuple of sizes for several hidden layers.
     """
 
     name: str
-    n_hidden: int
+    n_hidden: int | tuple[int, ...]
     scheme: str
     learning_rate: float
     iterations: int | None = None
@@ -34,26 +36,49 @@ class Recipe:
     batch_size: int | None = None
     momentum: float = 0.0
     lr_decay: float = 1.0
+    optimizer: str = "momentum"
+    l2: float = 0.0
+    keep: float = 1.0
+    augment: bool = False  # shift_and_rotate's random shifts (up to 2 pixels) and rotations (up to 10 degrees)
+    patience: int | None = None
+    dtype: str = "float64"
 
     def __post_init__(self) -> None:
         if (self.iterations is None) == (self.epochs is None):
             raise ValueError("a recipe sets either iterations (full-batch gradient descent) or epochs (SGD)")
         if self.epochs is not None and self.batch_size is None:
             raise ValueError("a mini-batch SGD recipe needs a batch_size")
+        sgd_only = self.optimizer != "momentum" or self.l2 or self.keep != 1 or self.augment or self.patience
+        if self.iterations is not None and (sgd_only or len(self.sizes) != 3):
+            raise ValueError("full-batch gradient descent trains one hidden layer, without notebook 08's options")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        """The layer sizes, inputs first: (784, n_1, ..., 10)."""
+        hidden = self.n_hidden if isinstance(self.n_hidden, tuple) else (self.n_hidden,)
+        return (784, *hidden, 10)
 
     def __str__(self) -> str:
-        network = f"784-{self.n_hidden}-10, {self.scheme} init, learning rate {self.learning_rate:g}"
+        network = f"{'-'.join(map(str, self.sizes))}, {self.scheme} init, learning rate {self.learning_rate:g}"
         if self.iterations is not None:
             return f"full-batch gradient descent: {network}, {self.iterations} iterations"
         decay = f" (x{self.lr_decay:g} per epoch)" if self.lr_decay != 1 else ""
+        steps = "Adam" if self.optimizer == "adam" else f"momentum {self.momentum:g}"
+        options = [
+            f"L2 {self.l2:g}" if self.l2 else "",
+            f"dropout (keep {self.keep:g})" if self.keep != 1 else "",
+            "random shifts and rotations" if self.augment else "",
+            f"early stopping (patience {self.patience})" if self.patience else "",
+            self.dtype if self.dtype != "float64" else "",
+        ]
         return (
-            f"mini-batch SGD: {network}{decay}, momentum {self.momentum:g}, batch size {self.batch_size}, "
-            f"{self.epochs} epochs"
+            f"mini-batch SGD: {network}{decay}, {steps}, batch size {self.batch_size}, {self.epochs} epochs"
+            + "".join(f", {option}" for option in options if option)
         )
 
-    def init_params(self, *, rng: np.random.Generator, dtype: type = np.float64) -> Params:
-        """Initial parameters of this recipe's network (784 inputs, 10 outputs)."""
-        return init_params(784, self.n_hidden, 10, rng=rng, scheme=self.scheme, dtype=dtype)
+    def init_params(self, *, rng: np.random.Generator, dtype: type | None = None) -> Params:
+        """Initial parameters of this recipe's network (784 inputs, 10 outputs), in its dtype unless given."""
+        return init_params(*self.sizes, rng=rng, scheme=self.scheme, dtype=dtype or np.dtype(self.dtype).type)
 
     def train(
         self,
@@ -66,7 +91,8 @@ class Recipe:
         y_val: np.ndarray | None = None,
         progress: Progress = False,
     ) -> tuple[Params, History]:
-        """Train ``params`` with this recipe's algorithm and settings; ``rng`` shuffles the SGD batches."""
+        """Train ``params`` with this recipe's algorithm and settings; ``rng`` shuffles the SGD batches (and draws
+        dropout's masks and the augmentations)."""
         if self.iterations is not None:
             return gradient_descent(
                 params,
@@ -91,6 +117,11 @@ class Recipe:
             X_val=X_val,
             y_val=y_val,
             progress=progress,
+            optimizer=self.optimizer,
+            l2=self.l2,
+            keep=self.keep,
+            augment=shift_and_rotate if self.augment else None,
+            patience=self.patience,
         )
 
 
@@ -104,3 +135,5 @@ QUICK = Recipe(
 FINAL = Recipe(
     "final", n_hidden=800, scheme="he", learning_rate=0.1, epochs=5, batch_size=100, momentum=0.9, lr_decay=0.75
 )
+#: Every named recipe, by name: ``python -m mnistnn train --recipe NAME``.
+RECIPES = {recipe.name: recipe for recipe in (ORIGINAL, QUICK, FINAL)}

@@ -19,12 +19,12 @@ _datasets = {}
 def load_each_split_once(monkeypatch):
     """The CLI's data, loaded once per validation size in this module (the first seed's split serves all)."""
 
-    def cached(*, rng, val_size=10_000, source="bundled"):
+    def cached(*, rng, val_size=10_000, source="bundled", dtype=np.float64):
         if source != "bundled":
-            return load_dataset(rng=rng, val_size=val_size, source=source)
-        if val_size not in _datasets:
-            _datasets[val_size] = load_dataset(rng=rng, val_size=val_size)
-        return _datasets[val_size]
+            return load_dataset(rng=rng, val_size=val_size, source=source, dtype=dtype)
+        if (val_size, dtype) not in _datasets:
+            _datasets[val_size, dtype] = load_dataset(rng=rng, val_size=val_size, dtype=dtype)
+        return _datasets[val_size, dtype]
 
     monkeypatch.setattr(mnistnn.__main__, "load_dataset", cached)
 
@@ -69,6 +69,27 @@ def test_original_preset_uses_full_batch_gradient_descent(capsys):
     assert "full-batch gradient descent: 784-10-10, uniform init, learning rate 0.1, 3 iterations on 1000 images" in out
 
 
+def test_a_named_recipe_with_options_over_it_trains_two_hidden_layers(capsys):
+    argv = ["train", "--recipe", "final", "--hidden", "16", "8", "--epochs", "2", "--l2", "1e-4", "--keep", "0.9"]
+    assert main([*argv, "--augment", "--patience", "1", "--val-size", "55000", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "mini-batch SGD: 784-16-8-10, he init, learning rate 0.1 (x0.75 per epoch), momentum 0.9, batch size 100, "
+        "2 epochs, L2 0.0001, dropout (keep 0.9), random shifts and rotations, early stopping (patience 1) on 5000 "
+        "images" in out
+    )
+    assert float(out.split("test accuracy")[1].split("%")[0]) > 50
+
+
+def test_every_named_recipe_is_a_choice_and_described_in_the_help(capsys):
+    from mnistnn.recipes import RECIPES
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert all(f"{name}: {' '.join(str(recipe).split())}" in help_text for name, recipe in RECIPES.items())
+
+
 def test_progress_bar_goes_to_stderr(capsys):
     assert main(["train", "--iterations", "2", "--hidden", "4", "--val-size", "59000"]) == 0
     assert "2/2" in capsys.readouterr().err
@@ -86,6 +107,14 @@ def test_progress_bar_goes_to_stderr(capsys):
         (["--epochs", "0"], "--epochs must be a whole number >= 1; got 0"),
         (["--momentum", "1.5"], r"--momentum must be a number in \[0, 1\); got 1.5"),
         (["--data", "no/such/file.npz"], "no file at no/such/file.npz"),
+        (["--hidden", "16", "0"], "--hidden must be a whole number >= 1; got 0"),
+        (["--keep", "0"], r"--keep must be a number in \(0, 1\]; got 0"),
+        (["--l2", "-0.1"], "--l2 must be a finite number > 0; got -0.1"),
+        (["--patience", "0"], "--patience must be a whole number >= 1; got 0"),
+        (["--optimizer", "adam", "--momentum", "0.9"], "--momentum is SGD's; Adam keeps its own"),
+        (["--iterations", "5", "--augment"], "--augment apply to mini-batch SGD"),
+        (["--original", "--recipe", "final"], "--original is --recipe original"),
+        (["--hidden", "16", "8", "--iterations", "5"], "full-batch gradient descent trains one hidden layer"),
         (["--data", "pyproject.toml"], "pyproject.toml is not an .npz archive of MNIST arrays"),
         (
             ["--save", "no/such/folder/net.npz", "--epochs", "1", "--hidden", "2", "--batch-size", "5000"],
