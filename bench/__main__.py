@@ -10,7 +10,8 @@ Prints, in one run:
 5. what the argument checks cost a learner's own training loop (a mini-batch step with and without them);
 6. the seconds grading takes per submission of every lab (solved and blank), sandboxed as exercises/grade.py does;
 7. lab 06's training and notebook 04's main run on a shared machine: quiet, under a one-CPU quota (a cgroup, as a
-   Binder or CI container runs), and beside two busy processes, with the BLAS threads mnistnn fits and with others.
+   Binder or CI container runs), and beside two busy processes, with the BLAS threads mnistnn fits and with others;
+8. the command line's record recipe (two hidden layers, dropout, augmentation), as a user runs it: time, accuracies.
 Each training run happens in a process of its own, so that its peak memory is its own.
 `--quick` runs a tiny configuration (a smoke test, not a measurement).
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from bench import kernels
 from bench.load import NoCgroup, busy_processes, cpu_quota
-from mnistnn.recipes import FINAL, ORIGINAL
+from mnistnn.recipes import FINAL, ORIGINAL, RECORD
 
 ROOT = Path(__file__).resolve().parents[1]
 # Section 1 runs the ORIGINAL recipe, section 2 the FINAL one (mnistnn.recipes), for at most "epochs" epochs.
@@ -685,11 +686,31 @@ def _section_load(config: dict) -> None:
     )
 
 
+def _section_record(quick: bool, skip: bool) -> None:
+    """Section 8: the command line's record recipe, as a user runs it: its time and its three accuracies."""
+    if skip:
+        print("8. The record recipe: skipped\n")
+        return
+    argv = ["train", "--recipe", "record", "--no-progress"]
+    if quick:
+        argv += ["--epochs", "1", "--hidden", "16", "16", "--val-size", "55000"]
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "mnistnn", *argv], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    seconds = time.perf_counter() - start
+    print(f"8. python -m mnistnn {' '.join(argv)}: {RECORD}")
+    for line in out.splitlines()[1:]:
+        print(f"   {line}")
+    print(f"   wall time with loading and scoring: {seconds:.0f} s (target: test accuracy at least 99.0%)\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny configuration: checks that the benchmark runs")
     parser.add_argument("--skip-notebooks", action="store_true", help="leave out section 3 (about 5 minutes)")
     parser.add_argument("--skip-grading", action="store_true", help="leave out section 6 (about 2 minutes)")
+    parser.add_argument("--skip-record", action="store_true", help="leave out section 8 (about 7 minutes)")
     parser.add_argument("--task", choices=TASKS, help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -707,6 +728,7 @@ def main() -> int:
     _section_check_cost(config)
     _section_grading(args.quick or args.skip_grading)
     _section_load(config)
+    _section_record(args.quick, args.skip_record)
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_bench_quick_prints_all_seven_sections():
+def test_bench_quick_prints_all_eight_sections():
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
@@ -24,6 +24,7 @@ def test_bench_quick_prints_all_seven_sections():
         "5. What argument checks cost",
         "6. Grading",
         "7. On a shared machine",
+        "8. python -m mnistnn train --recipe record",
     ):
         assert header in out, header
     for row in (
@@ -36,3 +37,4 @@ def test_bench_quick_prints_all_seven_sections():
     assert re.search(r"checks a learner's loop pays: [+-]\d+\.\d% of a step \(target: at most 5%\)", out)
     for condition in ("quiet", "under a one-CPU quota", "beside two busy processes"):
         assert re.search(rf"lab 06 training +{condition} +(\d+\.\d s \(\d th\)|not measured: .+)", out), condition
+    assert re.search(r"   test accuracy +\d+\.\d\d%\n   wall time with loading and scoring: \d+ s", out)

@@ -240,3 +240,21 @@ def test_backward_agrees_with_jax_grad_on_three_layers():
     _, cache = deep.forward(params, X)
     grads = deep.backward(params, cache, X, y, l2=0.1)
     assert all(np.allclose(grads[key], expected[key], rtol=1e-10, atol=1e-12) for key in params)
+
+
+def test_the_shipped_record_params_are_the_recipes_network_and_score_over_99_percent():
+    from mnistnn.recipes import FINAL, RECORD
+
+    params = RECORD.trained_params()
+    assert (
+        deep.depth(params) == 3
+        and mnistnn.init_params(*RECORD.sizes, rng=np.random.default_rng(0)).keys() == params.keys()
+    )
+    assert all(
+        params[f"W{l}"].shape == (n, n_prev) for l, (n_prev, n) in enumerate(zip(RECORD.sizes, RECORD.sizes[1:]), 1)
+    )
+    _, (x_test, y_test) = mnistnn.load_mnist()
+    X_test = mnistnn.scale_pixels(mnistnn.flatten_images(x_test), dtype=np.float32)
+    assert mnistnn.accuracy(y_test, mnistnn.predict(params, X_test)) >= 0.99  # 99.08%, notebook 08
+    with pytest.raises(FileNotFoundError, match="ships no trained params of the 'final' recipe.*--recipe final"):
+        FINAL.trained_params()
