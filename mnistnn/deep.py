@@ -1,13 +1,13 @@
 """A network of any depth, built with the per-layer recipe of notebook 03 (notebook 08).
 
-The layers are numbered 1 to L; layer l has weights ``W{l}`` (n_l, n_{l-1}) and biases ``b{l}`` (n_l, 1), and
-A0 = X. Every hidden layer is ReLU, the last is softmax, the loss the mean cross-entropy, optionally with an L2
-penalty on the weights; hidden units can be dropped out while training. With L = 2 and neither option,
-:func:`forward` and :func:`backward` compute exactly what :func:`mnistnn.forward` and :func:`mnistnn.backward` do,
-in the same operations (tested): those stay the two-layer equations that notebooks 02 to 06 show.
-
-Like those, these are the equations and nothing else: the arguments are checked where they enter (:func:`predict`,
-the training functions, :func:`mnistnn.init_params`).
+A network has N layers of weights, numbered l = 1 to N (N - 1 hidden layers and the output layer; N = 2 for the
+network of notebooks 02-06); layer l has weights ``W{l}`` (n_l, n_{l-1}) and biases ``b{l}`` (n_l, 1), and A0 = X.
+(N, not L: L is the mean loss, as in notebooks 03-06.) Every hidden layer is ReLU, the last is softmax, the loss the
+mean cross-entropy, optionally with an L2 penalty on the weights; hidden units can be dropped out while training.
+With N = 2 and neither option, :func:`forward` and :func:`backward` compute exactly what :func:`mnistnn.forward` and
+:func:`mnistnn.backward` do, in the same operations (tested): those stay the two-layer equations that notebooks 02
+to 06 show. Like those, these are the equations and nothing else: the arguments are checked where they enter
+(:func:`predict`, the training functions, :func:`mnistnn.init_params`).
 """
 
 from __future__ import annotations
@@ -19,19 +19,19 @@ from .model import SCORING_BLOCK, Cache, Params, cross_entropy, one_hot, relu, r
 
 
 def depth(params: Params) -> int:
-    """L, the number of layers (of weight matrices): 2 for the network of notebooks 02-06."""
+    """N, the number of layers of weights: 2 for the network of notebooks 02-06."""
     return len(params) // 2
 
 
 def forward(
     params: Params, X: np.ndarray, *, keep: float = 1.0, rng: np.random.Generator | None = None
 ) -> tuple[np.ndarray, Cache]:
-    """Forward pass through L layers: Z_l = W_l A_{l-1} + b_l, then ReLU, and softmax at layer L.
+    """Forward pass through N layers: Z_l = W_l A_{l-1} + b_l, then ReLU, and softmax at layer N.
 
     Parameters
     ----------
     params : dict
-        ``W1`` (n_1, n_in), ``b1`` (n_1, 1), ..., ``WL`` (k, n_{L-1}), ``bL`` (k, 1).
+        ``W1`` (n_1, n_in), ``b1`` (n_1, 1), ..., ``WN`` (k, n_{N-1}), ``bN`` (k, 1).
     X : ndarray of shape (n_in, m)
         Inputs scaled to [0, 1], one column per example (A0).
     keep : float
@@ -42,18 +42,18 @@ def forward(
 
     Returns
     -------
-    AL : ndarray of shape (k, m)
+    AN : ndarray of shape (k, m)
         Class probabilities; every column sums to 1.
     cache : dict
-        ``Z{l}`` and ``A{l}`` of every layer, and ``D{l}`` (the dropout mask divided by p) of every hidden layer
-        when keep < 1: what :func:`backward` needs.
+        ``Z{l}`` and ``A{l}`` of every layer (with dropout, ``A{l}`` is what layer l hands on, A_l * D_l), and
+        ``D{l}`` (the dropout mask divided by p) of every hidden layer when keep < 1: what :func:`backward` needs.
     """
-    L = depth(params)
+    N = depth(params)
     cache: Cache = {}
     A = X  # A0
-    for l in range(1, L + 1):
+    for l in range(1, N + 1):
         Z = params[f"W{l}"] @ A + params[f"b{l}"]  # (n_l, m)
-        if l == L:
+        if l == N:
             A = softmax(Z)  # (k, m)
         else:
             A = relu(Z)  # (n_l, m)
@@ -68,7 +68,7 @@ def forward(
 def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0) -> Params:
     """Gradients of the mean cross-entropy (plus ``l2 / 2`` times the sum of the squared weights), by the recipe.
 
-    At the output, dZ_L = (A_L - Y) / m. Then, for each layer l from L down to 1, given dZ_l:
+    At the output, dZ_N = (A_N - Y) / m. Then, for each layer l from N down to 1, given dZ_l:
     dW_l = dZ_l A_{l-1}^T (+ l2 W_l), db_l = the sum of dZ_l over the examples, and, below the first layer,
     dA_{l-1} = W_l^T dZ_l and dZ_{l-1} = dA_{l-1} * D_{l-1} * ReLU'(Z_{l-1}) (D: dropout's mask, if any).
 
@@ -91,11 +91,11 @@ def backward(params: Params, cache: Cache, X: np.ndarray, y: np.ndarray, *, l2: 
     grads : dict
         ``dW{l}`` under the key ``W{l}`` and ``db{l}`` under ``b{l}``, shapes as in params.
     """
-    L, m = depth(params), X.shape[1]
+    N, m = depth(params), X.shape[1]
     grads = {}
-    Y = one_hot(y, params[f"W{L}"].shape[0], dtype=cache[f"A{L}"].dtype)  # (k, m)
-    dZ = (cache[f"A{L}"] - Y) / m  # (k, m)  dZ_L: softmax and cross-entropy together
-    for l in range(L, 0, -1):
+    Y = one_hot(y, params[f"W{N}"].shape[0], dtype=cache[f"A{N}"].dtype)  # (k, m)
+    dZ = (cache[f"A{N}"] - Y) / m  # (k, m)  dZ_N: softmax and cross-entropy together
+    for l in range(N, 0, -1):
         A_prev = X if l == 1 else cache[f"A{l - 1}"]  # (n_{l-1}, m)
         dW = dZ @ A_prev.T  # (n_l, n_{l-1})
         if l2:
@@ -116,8 +116,8 @@ def l2_penalty(params: Params, l2: float) -> float:
 
 def loss(params: Params, X: np.ndarray, y: np.ndarray, *, l2: float = 0.0) -> float:
     """The loss :func:`backward` differentiates: the mean cross-entropy, plus the L2 penalty (no dropout)."""
-    AL, _ = forward(params, X)
-    return cross_entropy(AL, y) + l2_penalty(params, l2)
+    AN, _ = forward(params, X)
+    return cross_entropy(AN, y) + l2_penalty(params, l2)
 
 
 def predict(params: Params, X: np.ndarray) -> np.ndarray:

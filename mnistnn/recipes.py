@@ -155,7 +155,7 @@ FINAL = Recipe(
     "final", n_hidden=800, scheme="he", learning_rate=0.1, epochs=5, batch_size=100, momentum=0.9, lr_decay=0.75
 )
 #: ``python -m mnistnn train --recipe record``: two hidden layers of 800, dropout, and every epoch new shifts and
-#: rotations of the training images; over 99% on the test set (about 7 minutes on 2 cores; measured by the benchmark).
+#: rotations of the training images; over 99% on the test set (271 s on 2 cores; the benchmark times it, section 8).
 RECORD = Recipe(
     "record",
     n_hidden=(800, 800),
