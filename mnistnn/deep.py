@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import check_images, check_layers
-from .model import SCORING_BLOCK, Cache, Params, cross_entropy, one_hot, relu, relu_grad, softmax
+from .model import Cache, Params, _column_blocks, cross_entropy, one_hot, relu, relu_grad, softmax
 
 
 def depth(params: Params) -> int:
@@ -136,5 +136,4 @@ def predict(params: Params, X: np.ndarray) -> np.ndarray:
         The index of the largest probability in each column (scored 1,000 columns at a time, to save memory).
     """
     check_images(X, "X", n_features=check_layers(params)[0])
-    blocks = range(0, X.shape[1], SCORING_BLOCK)
-    return np.concatenate([forward(params, X[:, start : start + SCORING_BLOCK])[0].argmax(axis=0) for start in blocks])
+    return np.concatenate([forward(params, X[:, block])[0].argmax(axis=0) for block in _column_blocks(X.shape[1])])

@@ -97,8 +97,8 @@ class Student:
             )
             raise Stop(
                 code,
-                f"your {name} changed {labels[0]} in place (e.g. with -=, += or [...] =); return new "
-                "arrays and leave its arguments untouched",
+                f"your {name} changed {labels[0]} in place (e.g. with -=, += or [...] =) and left it changed; "
+                "return new arrays, or, where you perturb an argument on purpose, put every entry back",
             )
         return outcome.value
 
