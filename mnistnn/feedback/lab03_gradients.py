@@ -233,23 +233,27 @@ def check_backward(student, case):
     ):
         params, X, y, cache = problem(*shape, rng, zero_column=zero)
         grads = call_backward(student, "backward", BACKWARD, params, cache, X, y)
-        expected = model.backward(params, cache, X, y)
-        judge_form(grads, expected, "backward", BACKWARD)
-        if all(close(grads[key], expected[key]) for key in KEYS):
-            continue
-        named_mistake(grads, BACKWARD, lambda mistake: mistake.wrong(params, cache, X, y))  # noqa: B023
-        for key in ("W2", "b2", "W1", "b1"):
-            expect(
-                grads[key],
-                expected[key],
-                what_=f"grads[{key!r}] (d{key})",
-                equation={
-                    "W2": "dW2 = dZ2 A1^T",
-                    "b2": "db2 = dZ2 summed over the examples",
-                    "W1": "dW1 = dZ1 X^T, dZ1 = (W2^T dZ2) * relu'(Z1)",
-                    "b1": "db1 = dZ1 summed over the examples",
-                }[key],
-            )
+        wrong = lambda mistake: mistake.wrong(params, cache, X, y)  # noqa: B023, E731
+        judge_backward(grads, model.backward(params, cache, X, y), "backward", BACKWARD, wrong, "relu'(Z1)")
+
+
+def judge_backward(grads, expected, name, mistakes, wrong, derivative):
+    """A backward pass's gradients against the expected ones: their form, then a named mistake of ``mistakes``
+    (``wrong(mistake)`` computes it), else the first array that differs, with its equation (g' written
+    ``derivative``, e.g. "relu'(Z1)")."""
+    judge_form(grads, expected, name, mistakes)
+    if all(close(grads[key], expected[key]) for key in KEYS):
+        return
+    named_mistake(grads, mistakes, wrong)
+    dZ1 = f"dZ1 = (W2^T dZ2) * {derivative}"
+    equations = {
+        "W2": "dW2 = dZ2 A1^T",
+        "b2": "db2 = dZ2 summed over the examples",
+        "W1": f"dW1 = dZ1 X^T, {dZ1}",
+        "b1": f"db1 = dZ1 summed over the examples, {dZ1}",
+    }
+    for key in ("W2", "b2", "W1", "b1"):
+        expect(grads[key], expected[key], what_=f"grads[{key!r}] (d{key})", equation=equations[key])
 
 
 # ----------------------------------------------------------------------------------------------- numerical gradient
