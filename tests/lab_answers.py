@@ -275,6 +275,31 @@ def train_step(params, X, y, learning_rate):
     return {key: params[key] - learning_rate * grads[key] for key in params}
 
 
+# ----------------------------------------------------------------------------------------------- lab 08
+
+
+def l2_grads(grads, params, lam):
+    return {key: grads[key] + lam * params[key] if key.startswith("W") else grads[key] for key in grads}
+
+
+def dropout(A, keep, rng):
+    D = (rng.random(A.shape) < keep) / keep
+    return A * D, D
+
+
+def backward_deep(params, cache, X, y, lam=0.0):
+    N = len(params) // 2
+    dZ = (cache[f"A{N}"] - one_hot(y, params[f"W{N}"].shape[0])) / X.shape[1]
+    grads = {}
+    for l in range(N, 0, -1):
+        A_prev = X if l == 1 else cache[f"A{l - 1}"]
+        grads[f"W{l}"], grads[f"b{l}"] = dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
+        if l > 1:
+            dA = params[f"W{l}"].T @ dZ * cache.get(f"D{l - 1}", 1)
+            dZ = dA * relu_grad(cache[f"Z{l - 1}"])
+    return l2_grads(grads, params, lam)
+
+
 RIGHT = {
     name: value
     for name, value in dict(globals()).items()
@@ -379,6 +404,32 @@ def _predict_list(A2):
     return np.array([int(np.argmax(A2[:, i])) for i in range(A2.shape[1])])
 
 
+def _l2_grads_loop(grads, params, lam):
+    new = dict(grads)
+    for key in params:
+        if key[0] == "W":
+            new[key] = np.add(grads[key], np.multiply(lam, params[key]))
+    return new
+
+
+def _dropout_binomial(A, keep, rng):
+    mask = rng.binomial(1, keep, size=A.shape).astype(A.dtype)  # another draw, as right as any
+    return A * mask / keep, mask / keep
+
+
+def _backward_deep_unrolled(params, cache, X, y, lam=0.0):
+    """Two hidden layers written out, the 1/m on dW and db, the masks applied to dZ."""
+    m = X.shape[1]
+    dZ3 = cache["A3"] - one_hot(y, params["W3"].shape[0])
+    dZ2 = params["W3"].T @ dZ3 * (cache["Z2"] > 0) * cache.get("D2", 1)
+    dZ1 = params["W2"].T @ dZ2 * (cache["Z1"] > 0) * cache.get("D1", 1)
+    grads = {}
+    for l, (dZ, A_prev) in enumerate(((dZ1, X), (dZ2, cache["A1"]), (dZ3, cache["A2"])), start=1):
+        grads[f"W{l}"] = dZ @ A_prev.T / m + lam * params[f"W{l}"]
+        grads[f"b{l}"] = np.sum(dZ, axis=1, keepdims=True) / m
+    return grads
+
+
 SECOND = {
     **RIGHT,
     "one_hot": _one_hot_loop,
@@ -396,6 +447,9 @@ SECOND = {
     "accuracy": _accuracy_count,
     "confusion_matrix": _confusion_loop,
     "predict": _predict_list,
+    "l2_grads": _l2_grads_loop,
+    "dropout": _dropout_binomial,
+    "backward_deep": _backward_deep_unrolled,
 }
 
 

@@ -25,7 +25,7 @@ MASTERS = sorted((EXERCISES / "masters").glob("[0-9][0-9]_*.ipynb"))
 NAMES = [path.stem for path in MASTERS]
 # The labs whose cells that use the learner's functions wait for them (grader.ready) instead of stopping with a
 # traceback while they are still `...`.
-FIRST_RUN_WITHOUT_TRACEBACK = ("02_forward_propagation", "03_backpropagation")
+FIRST_RUN_WITHOUT_TRACEBACK = ("02_forward_propagation", "03_backpropagation", "08_going_deeper")
 
 
 def load_script(name):
@@ -55,6 +55,7 @@ def test_every_walk_through_with_a_lab_has_one_and_its_student_copy():
         "05_evaluation",
         "06_going_further",
         "07_jax",
+        "08_going_deeper",
     ]
     assert sorted(LABS) == [f"lab{name[:2]}" for name in NAMES]
     for name in NAMES:
@@ -206,7 +207,7 @@ def test_each_lab_states_a_time_within_the_target(name):
     assert minutes and 60 <= int(minutes.group(1)) <= 90
 
 
-@pytest.mark.parametrize("name", ["02_forward_propagation", "03_backpropagation"])
+@pytest.mark.parametrize("name", ["02_forward_propagation", "03_backpropagation", "08_going_deeper"])
 def test_a_walk_through_names_what_its_lab_asks_for(name):
     """The walk-through's closing pointer to its lab names exactly the functions the lab asks the learner to write."""
     walk_through = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
@@ -216,5 +217,5 @@ def test_a_walk_through_names_what_its_lab_asks_for(name):
         if "**Now build it yourself**" in cell.source
     ]
     asked = {function for question in LABS[f"lab{name[:2]}"].questions for function in question.functions}
-    named = set(re.findall(r"`([a-z_]+)`", pointer))
+    named = set(re.findall(r"`([a-z_][a-z_0-9]*)`", pointer))
     assert named == asked, (sorted(named - asked), sorted(asked - named))

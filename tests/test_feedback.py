@@ -48,7 +48,8 @@ def test_every_right_answer_passes_public_and_hidden_cases(name, answers):
 
 @pytest.mark.parametrize("variant", ["fall-2026", "7"])
 @pytest.mark.parametrize(
-    "name", [name for name in CHECKS if CHECKS[name].lab in ("lab03_extension", "lab04", "lab05", "lab06", "lab02")]
+    "name",
+    [name for name in CHECKS if CHECKS[name].lab in ("lab03_extension", "lab04", "lab05", "lab06", "lab02", "lab08")],
 )
 def test_right_answers_of_a_variant_pass_its_checks(name, variant):
     chosen = Variant.of(variant)
@@ -95,6 +96,20 @@ def test_a_variants_mistakes_are_named_too(name, variant):
         wrong = functools.partial(mistake.wrong, variant=chosen)
         result = run(registered, student(answers, chosen, **{registered.function: wrong}), Case(variant=chosen))
         assert result.mistake == mistake.code and mistake.message in result.message, result.message
+
+
+@pytest.mark.parametrize("variant", ["fall-2026", "7"])
+@pytest.mark.parametrize(
+    ("name", "index"), [param.values for param in mutants() if CHECKS[param.values[0]].lab == "lab08"]
+)
+def test_lab_08s_mistakes_are_named_in_a_variant_too(name, index, variant):
+    """Lab 08's checks read the variant's dropout probability p: its mistakes, made there, are named there too."""
+    chosen = Variant.of(variant)
+    assert Variant.of("fall-2026").keep != Variant().keep  # so the variants try another p
+    registered = CHECKS[name]
+    mistake = registered.mistakes[index]
+    result = run(registered, student(RIGHT, chosen, **{registered.function: mistake.wrong}), Case(variant=chosen))
+    assert result.mistake == mistake.code and mistake.message in result.message, result.message
 
 
 def test_the_mutation_suite_covers_every_check_that_has_a_table():

@@ -1,6 +1,6 @@
 """Feedback for the labs: run a learner's function on the lab's cases and name the mistake, in one line.
 
-Every check is registered in :data:`CHECKS` by the lab module that defines it (``lab01`` ... ``lab07``), with its
+Every check is registered in :data:`CHECKS` by the lab module that defines it (``lab01`` ... ``lab08``), with its
 table of known mistakes. ``check_<name>(fn)`` runs the public case on a function:
 
 >>> import numpy as np
@@ -19,11 +19,11 @@ walk-through to re-read. The checks never raise and never show a traceback of th
 
 from __future__ import annotations
 
-from . import lab01, lab02, lab03, lab04, lab05, lab06, lab07
+from . import lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08
 from .core import CHECKS, SECTIONS, Code, Feedback, Mistake
 from .labs import LABS, Lab, Variant
 
-_LAB_MODULES = (lab01, lab02, lab03, lab04, lab05, lab06, lab07)  # importing them registers their checks
+_LAB_MODULES = (lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08)  # importing them registers their checks
 
 __all__ = [  # noqa: PLE0604  the checks' names come from their registry, not from a list kept by hand
     "CHECKS",

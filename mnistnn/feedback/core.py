@@ -39,6 +39,9 @@ SECTIONS = {
     "precision": "notebook 05, section 3 'Precision and recall'",
     "sgd": "notebook 06, section 3 'Mini-batch SGD with momentum, by hand'",
     "keras": "notebook 07, section 3 'Training both'",
+    "l2": "notebook 08, section 2 'L2 weight decay'",
+    "dropout": "notebook 08, section 3 'Dropout'",
+    "deep": "notebook 08, section 7 'Two hidden layers, and Adam'",
 }
 
 
@@ -78,6 +81,9 @@ Code = StrEnum("Code", [
     # lab 06: going further
     "LAST_BATCH_DROPPED", "MOMENTUM_IGNORED", "NO_BIAS_CORRECTION", "SQUARE_ROOT_MISSING", "EPSILON_INSIDE",
     "LEARNING_RATE_NOT_DECAYED",
+    # lab 08: going deeper
+    "BIASES_PENALISED", "PENALTY_TWICE", "PENALTY_HALVED", "PENALTY_MISSING", "NOT_RESCALED", "SCALED_BY_P",
+    "KEEPS_WITH_1_MINUS_P", "ONE_MASK_FOR_ALL_EXAMPLES", "MASK_IGNORED",
 ])
 # fmt: on
 # fmt: on

@@ -56,8 +56,8 @@ def judge_params(got, expected, *, what_, mistakes=(), args=(), rtol=1e-6, equat
         raise Stop(
             Code.WRONG_TYPE,
             f"{what_} is {type(got).__name__}"
-            f"{' with keys ' + str(sorted(got)) if isinstance(got, dict) else ''}; a dict with keys W1, b1, "
-            "W2, b2 is expected",
+            f"{' with keys ' + str(sorted(got)) if isinstance(got, dict) else ''}; a dict with keys "
+            f"{', '.join(expected)} is expected",
         )
     if all(close(got[key], expected[key], rtol=rtol) for key in expected):
         return

@@ -1,6 +1,6 @@
 """The labs: their questions and points, a course's variant of them, and the self-check a notebook runs.
 
-Each lab module (``lab01`` ... ``lab07``) ends with its :class:`LabSpec`: the questions in order, each with its
+Each lab module (``lab01`` ... ``lab08``) ends with its :class:`LabSpec`: the questions in order, each with its
 points and the check that scores it (written questions are read by a teacher). In a lab notebook,
 
     from mnistnn.feedback import Lab
@@ -108,6 +108,7 @@ class Variant:
     linear_rate: float = 0.5  # lab 04: the linear baseline's learning rate
     bins: int = 10  # lab 05: calibration bins
     beta2: float = 0.999  # lab 06: Adam's second-moment decay
+    keep: float = 0.8  # lab 08: dropout's probability p of keeping a unit
 
     @classmethod
     def of(cls, name: str | int | Variant = "public") -> Variant:
@@ -130,6 +131,7 @@ class Variant:
             linear_rate=(0.25, 0.5, 1.0)[pick[6] % 3],
             bins=(5, 8, 10, 15)[pick[7] % 4],
             beta2=(0.99, 0.995, 0.999)[pick[8] % 3],
+            keep=(0.6, 0.7, 0.8, 0.9)[pick[9] % 4],
         )
 
     def activation_text(self) -> str:
@@ -177,6 +179,7 @@ PARAMETERS = {  # what each variant parameter is, in the learner's words, and ho
     "linear_rate": ("the linear baseline's learning rate", lambda v: f"{v.linear_rate:g}"),
     "bins": ("calibration bins", lambda v: str(v.bins)),
     "beta2": ("Adam's beta2", lambda v: f"{v.beta2:g}"),
+    "keep": ("dropout's keep probability p", lambda v: f"{v.keep:g}"),
 }
 
 LABS: dict[str, LabSpec] = {}
