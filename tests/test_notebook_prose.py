@@ -23,6 +23,7 @@ ELSEWHERE = {
         "70,000": "60,000 + 10,000 images, the size of MNIST",
         "42,000": "Kaggle's train.csv",
         "1,000": "the original's dev set",
+        "85%": "the original notebook's reported training accuracy",
         "255": "the largest pixel value",
         "28": "28x28 pixels",
         "15": "columns 4 to 15, the slice 4:16",
