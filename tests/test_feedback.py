@@ -112,6 +112,50 @@ def test_lab_08s_mistakes_are_named_in_a_variant_too(name, index, variant):
     assert result.mistake == mistake.code and mistake.message in result.message, result.message
 
 
+def _dropout_swapped(A, keep, rng):
+    return RIGHT["dropout"](A, keep, rng)[::-1]
+
+
+def _dropout_mask_of_ones(A, keep, rng):
+    mask = rng.random(A.shape) < keep
+    return A * mask / keep, mask
+
+
+def _backward_deep_output_for_input(params, cache, X, y, lam=0.0):
+    """dW_l from A_l, layer l's output, where its input A_{l-1} belongs."""
+    N, grads = len(params) // 2, {}
+    dZ = (cache[f"A{N}"] - RIGHT["one_hot"](y, params[f"W{N}"].shape[0])) / X.shape[1]
+    for l in range(N, 0, -1):
+        grads[f"W{l}"], grads[f"b{l}"] = dZ @ cache[f"A{l}"].T, dZ.sum(axis=1, keepdims=True)
+        if l > 1:
+            dZ = params[f"W{l}"].T @ dZ * cache.get(f"D{l - 1}", 1) * (cache[f"Z{l - 1}"] > 0)
+    return RIGHT["l2_grads"](grads, params, lam)
+
+
+@pytest.mark.parametrize(
+    ("name", "function", "expected"),
+    [
+        ("dropout", _dropout_swapped, "the pair is the wrong way round: return (A_tilde, D)"),
+        ("dropout", _dropout_mask_of_ones, "A_tilde is right, but D holds 0 and 1"),
+        ("backward_deep", _backward_deep_output_for_input, "takes layer l's input A_{l-1} (X for l = 1), not its"),
+    ],
+)
+def test_lab_08_names_what_a_cold_student_got_wrong(name, function, expected):
+    result = run(CHECKS[name], student(RIGHT, **{name: function}), PUBLIC)
+    assert not result.passed and expected in result.message, result.message
+
+
+def test_an_answer_that_calls_deep_backward_is_told_so_by_that_name():
+    import mnistnn.deep
+
+    def backward_deep(params, cache, X, y, lam=0.0):
+        return mnistnn.deep.backward(params, cache, X, y, l2=lam)
+
+    calls_package = InProcess({**RIGHT, "backward_deep": backward_deep}, forbidden=LABS["lab08"].forbidden)
+    result = run(CHECKS["backward_deep"], calls_package, PUBLIC)
+    assert result.mistake == Code.USES_PACKAGE and "calls mnistnn.deep.backward:" in result.message, result.message
+
+
 def test_the_mutation_suite_covers_every_check_that_has_a_table():
     tested = {name for name, _ in (param.values for param in mutants())}
     assert tested == {name for name, check in CHECKS.items() if check.mistakes and check.function}

@@ -378,7 +378,8 @@ def _resolve(names: Iterable[str]) -> dict[Any, str]:
         target = getattr(importlib.import_module(module), function, None)
         code = getattr(target, "__code__", None)
         if code is not None:
-            codes[code] = "mnistnn." + function if module.startswith("mnistnn") else qualified
+            top = getattr(importlib.import_module("mnistnn"), function, None)  # mnistnn.backward is model.backward
+            codes[code] = f"mnistnn.{function}" if getattr(top, "__code__", None) is code else qualified
     return codes
 
 

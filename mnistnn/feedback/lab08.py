@@ -160,7 +160,7 @@ DROPOUT = (
 def _dropped(student, A, keep, seed):
     """The learner's (A_tilde, D) for a Generator of this seed; stops unless it is two arrays of A's shape."""
     result = student.call("dropout", A, keep, Seeded(seed))
-    if not (isinstance(result, tuple) and len(result) == 2):
+    if not (isinstance(result, tuple | list) and len(result) == 2):
         raise Stop(Code.WRONG_TYPE, f"dropout returned {what(result)}; return the pair (A_tilde, D)")
     for name, array in zip(("A_tilde", "D"), result, strict=True):
         if not isinstance(array, np.ndarray) or array.shape != A.shape:
@@ -168,18 +168,28 @@ def _dropped(student, A, keep, seed):
                 Code.WRONG_SHAPE,
                 f"dropout's {name} is {what(array)}; an array of A's shape {A.shape} is expected",
             )
-    return result
+    A_tilde, D = result
+    if not _mask_values(D, keep) and _mask_values(A_tilde, keep):
+        raise Stop(Code.SWAPPED, "the pair is the wrong way round: return (A_tilde, D), the dropped-out A first")
+    return A_tilde, D
 
 
-@check(name="dropout", section="dropout", mistakes=DROPOUT)
-def check_dropout(student, case):
-    """A large A (400 units, 500 examples): the share kept is p within 0.01 (over ten standard deviations of chance)."""
-    keep = case.variant.keep
-    rng = case.rng(82)
-    A = rng.random((400, 500)) + 0.5  # no zeros: a dropped unit shows
-    A_tilde, D = _dropped(student, A, keep, seed=case.pick(3, 4))
+def _mask_values(D, keep) -> bool:
+    """Whether every entry is 0 or 1/p (or 0 or 1, or 0 or p: a mask scaled the wrong way is still a mask)."""
+    values = np.unique(np.round(np.asarray(D, dtype=float), 9))
+    return values.size <= 2 and any(np.isin(values, [0, level]).all() for level in (1 / keep, 1, keep))
+
+
+def _judge_values(A, A_tilde, D, keep):
+    """Stop unless every entry of D is 0 or 1/p and A_tilde = A * D; a mask scaled the wrong way is named."""
     values = np.unique(np.round(np.asarray(D, dtype=float), 9))
     if values.size == 2 and np.allclose(values, [0, 1]):
+        if close(A_tilde, A * D / keep, rtol=1e-6, dtype="any"):
+            raise Stop.of(
+                DROPOUT[0],
+                "A_tilde is right, but D holds 0 and 1: return the mask divided by p, entries 0 or 1/p, so that "
+                "A_tilde = A * D (the backward pass multiplies by the same D)",
+            )
         raise Stop.of(DROPOUT[0])
     if values.size == 2 and np.allclose(values, [0, keep]):
         raise Stop.of(DROPOUT[1])
@@ -189,8 +199,12 @@ def check_dropout(student, case):
             f"D holds the values {', '.join(f'{v:g}' for v in values[:4])}{' ...' if values.size > 4 else ''}; "
             f"each entry must be 0 (dropped) or 1/p = {1 / keep:g} (kept)",
         )
-    if not close(A_tilde, A * D, rtol=1e-6):
+    if not close(A_tilde, A * D, rtol=1e-6, dtype="any"):
         raise Stop(Code.WRONG_VALUES, "A_tilde must be A * D, element by element (A times the mask, over p)")
+
+
+def _judge_draw(D, keep):
+    """Stop unless each unit of each example is kept with probability p (the share kept within 0.01 of p)."""
     if all(np.array_equal(D[:, 0], D[:, j]) for j in range(1, 5)):
         raise Stop.of(DROPOUT[3])
     kept = float(np.mean(D > 0))
@@ -201,14 +215,24 @@ def check_dropout(student, case):
             Code.WRONG_VALUES,
             f"{kept:.1%} of the units are kept, where p = {keep:g}: keep each one with probability p",
         )
+
+
+@check(name="dropout", section="dropout", mistakes=DROPOUT)
+def check_dropout(student, case):
+    """A large A (400 units, 500 examples): the share kept is p within 0.01 (over ten standard deviations of chance);
+    the same seed gives the same mask, another seed another; floats for a float32 A."""
+    keep = case.variant.keep
+    A = case.rng(82).random((400, 500)) + 0.5  # no zeros: a dropped unit shows
+    A_tilde, D = _dropped(student, A, keep, seed=case.pick(3, 4))
+    _judge_values(A, A_tilde, D, keep)
+    _judge_draw(D, keep)
     again = _dropped(student, A, keep, seed=case.pick(3, 4))[1]
     other = _dropped(student, A, keep, seed=case.pick(5, 6))[1]
     if not np.array_equal(again, D) or np.array_equal(other, D):
         raise Stop.of(DROPOUT[4])
-    A32 = A[:8, :6].astype(np.float32)
-    A_tilde, _ = _dropped(student, A32, keep, seed=7)
-    if A_tilde.dtype.kind != "f" or A_tilde.dtype.itemsize < 4:
-        raise Stop(Code.WRONG_DTYPE, f"dropout of a float32 A returned {A_tilde.dtype}: keep A's float type")
+    for answer in _dropped(student, A[:8, :6].astype(np.float32), keep, seed=7):
+        if answer.dtype.kind != "f":
+            raise Stop(Code.WRONG_DTYPE, f"dropout of a float32 A returned {answer.dtype}: return floats")
 
 
 # ----------------------------------------------------------------------------------------------- two hidden layers
@@ -300,17 +324,30 @@ def check_backward_deep(student, case):
         y = rng.integers(0, sizes[-1] - 1, size=m)  # digit 9 absent: a one-hot sized by y.max() + 1 shows
         _, cache = deep.forward(params, X, keep=keep if with_masks else 1.0, rng=np.random.default_rng(9))
         penalty = lam if with_l2 else 0.0
-        got = student.call("backward_deep", params, cache, X, y, penalty)
+        try:
+            got = student.call("backward_deep", params, cache, X, y, penalty)
+        except Stop as stop:
+            if stop.code == Code.RAISED and "inside your l2_grads" in stop.message:
+                stop.message += (
+                    "; a gradient handed to l2_grads does not have its weight's shape: dW_l = dZ_l A_{l-1}^T "
+                    "takes layer l's input A_{l-1} (X for l = 1), not its output A_l"
+                )
+            raise
         _judge_form(got, params)
+        case_text = ", ".join(
+            text
+            for text, present in (("dropout's masks in the cache", with_masks), (f"lam = {penalty:g}", with_l2))
+            if present
+        )
         judge_params(
             got,
             _backward(params, cache, X, y, penalty),
-            what_="backward_deep's gradients"
-            + (" with dropout's masks in the cache" if with_masks else "")
-            + (f" and lam = {penalty:g}" if with_l2 else ""),
+            what_="grads",
             mistakes=BACKWARD,
             args=(params, cache, X, y, penalty),
-            equation="the recipe: dW_l = dZ_l A_{l-1}^T (+ lambda W_l), db_l = sum of dZ_l over the examples, "
+            equation="the recipe"
+            + (f" (this case: {case_text})" if case_text else "")
+            + ": dW_l = dZ_l A_{l-1}^T (+ lambda W_l), db_l = sum of dZ_l over the examples, "
             "dA_{l-1} = W_l^T dZ_l (* D_{l-1}), dZ_{l-1} = dA_{l-1} * ReLU'(Z_{l-1})",
         )
 
