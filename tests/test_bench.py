@@ -38,3 +38,6 @@ def test_bench_quick_prints_all_eight_sections():
     for condition in ("quiet", "under a one-CPU quota", "beside two busy processes"):
         assert re.search(rf"lab 06 training +{condition} +(\d+\.\d s \(\d th\)|not measured: .+)", out), condition
     assert re.search(r"   test accuracy +\d+\.\d\d%\n   wall time with loading and scoring: \d+ s", out)
+    assert re.search(
+        r"   Keras \(JAX\), the same recipe, images and augmentation: \d+ s of training .+test \d+\.\d\d%", out
+    )
