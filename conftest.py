@@ -15,6 +15,7 @@ TIERS = {
 SLOW = {
     "test_repo2docker_builds_binder_from_the_conda_environment_and_runs_postbuild": "binder",
     "test_lab_opens_the_start_page_at_the_root_and_ctrl_c_stops_the_server_and_its_kernels": "slow",
+    "test_the_command_line_reproduces_the_shipped_record_params": "slow",
 }
 
 
