@@ -64,8 +64,8 @@ def init_params(
     Returns
     -------
     params : dict
-        ``W{l}`` (n_l, n_{l-1}) and ``b{l}`` (n_l, 1) for l = 1 .. L: for three sizes, ``W1`` (h, n_in), ``b1`` (h, 1),
-        ``W2`` (k, h), ``b2`` (k, 1).
+        ``W{l}`` (n_l, n_{l-1}) and ``b{l}`` (n_l, 1) for l = 1 .. N (N layers of weights; L is the loss): for
+        three sizes, ``W1`` (h, n_in), ``b1`` (h, 1), ``W2`` (k, h), ``b2`` (k, 1).
     """
     if len(sizes) < 2:
         raise ValueError(
