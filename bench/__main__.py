@@ -198,6 +198,21 @@ def _mnistnn_sgd(config: dict) -> dict:
     return _first_reaching(history["val_accuracy"], ends, config["target"])
 
 
+def _compile_for(model, recipe, steps: int) -> None:
+    """Compile a Keras model with a recipe's optimiser: SGD with momentum, the learning rate multiplied by lr_decay
+    after every epoch of ``steps`` batches, and the cross-entropy of integer labels."""
+    import keras
+
+    schedule = keras.optimizers.schedules.ExponentialDecay(
+        recipe.learning_rate, decay_steps=steps, decay_rate=recipe.lr_decay, staircase=True
+    )
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=recipe.momentum),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
 def _keras_sgd(config: dict) -> dict:
     """The same architecture, initialisation scheme and optimiser in Keras on JAX (float32, its default)."""
     import math
@@ -217,15 +232,7 @@ def _keras_sgd(config: dict) -> dict:
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    steps = math.ceil(data.X_train.shape[1] / FINAL.batch_size)
-    schedule = keras.optimizers.schedules.ExponentialDecay(
-        FINAL.learning_rate, decay_steps=steps, decay_rate=FINAL.lr_decay, staircase=True
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=FINAL.momentum),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    _compile_for(model, FINAL, math.ceil(data.X_train.shape[1] / FINAL.batch_size))
     start, ends = time.perf_counter(), []
 
     class Clock(keras.callbacks.Callback):
@@ -388,14 +395,7 @@ def _keras_record(config: dict) -> dict:
         def on_epoch_end(self):
             self.order = rng.permutation(X.shape[1])
 
-    schedule = keras.optimizers.schedules.ExponentialDecay(
-        RECORD.learning_rate, decay_steps=steps, decay_rate=RECORD.lr_decay, staircase=True
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=schedule, momentum=RECORD.momentum),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    _compile_for(model, RECORD, steps)
     start = time.perf_counter()
     model.fit(Augmented(), epochs=config["epochs"], verbose=0)
     seconds = time.perf_counter() - start
