@@ -12,7 +12,7 @@ questions; the autograder zips (built on demand, never committed) hold the publi
 the exact versions of the lock to install, and mnistnn itself as a wheel built from this checkout: Gradescope (or
 `otter grade`) installs them as they are, and `exercises/grade.py` grades with them on a laptop.
 
-A variant (any name, or a number) changes the labs' parameters (network sizes, the hidden activation of lab 03's
+A variant (any name, or a number) changes the labs' parameters (network sizes, the hidden activation of lab 03b's
 extension, the validation size, ...): DIR/masters holds its solutions, DIR/student its notebooks, DIR/autograders
 its zips. The public version is this repository's.
 """
@@ -49,7 +49,7 @@ SOURCE = "/autograder/source"
 
 def masters() -> list[Path]:
     """The master notebooks, in order."""
-    return sorted(MASTERS.glob("[0-9][0-9]_*.ipynb"))
+    return sorted(MASTERS.glob("[0-9][0-9]*_*.ipynb"))
 
 
 def execute(master: Path) -> None:
@@ -69,7 +69,7 @@ def execute(master: Path) -> None:
 
 def variant_code(variant) -> dict[str, str]:
     """The solution lines a variant changes (``# VARIANT key`` in a master): the hidden activation and its
-    derivative of lab 03's extension."""
+    derivative of lab 03b's extension."""
     slope = f"{variant.leaky_slope:g}"
     expressions = {
         "tanh": ("np.tanh(Z)", "1 - np.tanh(Z) ** 2"),
@@ -86,7 +86,7 @@ def render(nb, variant, *, autograder: dict | None = None):
     lab = None
     for cell in nb.cells:
         source = cell.source
-        match = re.search(r"""Lab\("(lab\d\d)"\)""", source)
+        match = re.search(r"""Lab\("(lab\d\d[a-z]?)"\)""", source)
         if match:
             lab = match.group(1)
             if variant.name != "public":
@@ -137,7 +137,7 @@ def assign(master: Path, result: Path, variant=None, autograder: dict | None = N
     """
     import nbformat
 
-    from mnistnn.feedback import Variant
+    from mnistnn.feedback import Variant, lab_of
 
     variant = variant or Variant()
     rendered = result.parent / f"{result.name}-master" / master.name
@@ -155,7 +155,7 @@ def assign(master: Path, result: Path, variant=None, autograder: dict | None = N
         with contextlib.redirect_stdout(io.StringIO()):
             otter.assign.main(str(rendered.resolve()), str(result.resolve()), no_pdfs=True, no_run_tests=True)
     student = result / "student" / master.name
-    normalise(student, f"lab{master.name[:2]}", variant.name)
+    normalise(student, lab_of(master), variant.name)
     return student
 
 
@@ -220,11 +220,13 @@ def build_wheel(into: Path) -> Path:
 def build(out: Path, autograder_dir: Path | None = None, variant=None, masters_dir: Path | None = None) -> list[Path]:
     """Every lab's student notebook into ``out`` (autograder zips into ``autograder_dir``, the rendered masters
     with their solutions into ``masters_dir``)."""
+    from mnistnn.feedback import lab_of
+
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(Path(tmp) / "wheel") if autograder_dir is not None else None
         for master in masters():
-            lab = f"lab{master.name[:2]}"
+            lab = lab_of(master)
             result = Path(tmp) / master.stem
             settings = None
             if wheel is not None:

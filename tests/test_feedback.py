@@ -351,7 +351,7 @@ def test_one_hot_with_its_default_in_backward_is_told_to_use_the_output_layers_s
 
     result = run(CHECKS["backward"], notebook(backward=backward), PUBLIC)
     assert result.mistake == Code.N_CLASSES_IGNORED, result.message
-    assert "params['W2'].shape[0]" in result.message and "here it has 4" in result.message
+    assert "params['W2'].shape[0]" in result.message and "(the network of this check has 4)" in result.message
 
 
 def test_a_wrong_derivative_reads_as_its_function_and_entry():
@@ -400,24 +400,27 @@ def test_checking_a_written_question_says_its_points_and_who_marks_it():
 
 def test_a_cell_that_needs_an_unfinished_function_says_which_question_to_finish(capsys):
     unfinished = 'def activation(Z):\n    """g(Z), element by element."""\n    ...\n'
-    namespace = _grader_in({"activation": unfinished})
-    exec('ready = grader.ready("q10", "q11", "q12")', namespace)  # noqa: S102  a cell of the notebook
+    namespace = _grader_in({"activation": unfinished}, "lab03b")
+    exec('ready = grader.ready("q2", "q3", "q4")', namespace)  # noqa: S102  a cell of the notebook
     assert namespace["ready"] is False
-    assert capsys.readouterr().out == "finish question 1 first: `one_hot` is not defined yet (run its cell).\n"
-    sources = {name: inspect.getsource(RIGHT[name]) for name in ("one_hot", "cross_entropy", "output_gradient")}
-    namespace = _grader_in({**sources, "activation": unfinished})
-    exec('ready = grader.ready("q11")', namespace)  # noqa: S102
+    shown = capsys.readouterr().out
+    assert shown == "finish question 1 first: `numerical_gradient` is not defined yet (run its cell).\n"
+    sources = {name: inspect.getsource(RIGHT[name]) for name in ("numerical_gradient", "gradient_errors")}
+    namespace = _grader_in({**sources, "activation": unfinished}, "lab03b")
+    exec('ready = grader.ready("q3")', namespace)  # noqa: S102
     assert namespace["ready"] is False
-    assert capsys.readouterr().out == "finish question 11 first: `activation` is still `...`.\n"
+    assert capsys.readouterr().out == "finish question 3 first: `activation` is still `...`.\n"
 
 
 def test_a_cell_that_needs_a_function_whose_check_fails_says_why(capsys):
     in_place = "def activation(Z):\n    np.tanh(Z, out=Z)\n    return Z\n"
-    namespace = _grader_in({"activation": in_place, "activation_grad": inspect.getsource(RIGHT["activation_grad"])})
-    exec('ready = grader.ready("q11")', namespace)  # noqa: S102
+    namespace = _grader_in(
+        {"activation": in_place, "activation_grad": inspect.getsource(RIGHT["activation_grad"])}, "lab03b"
+    )
+    exec('ready = grader.ready("q3")', namespace)  # noqa: S102
     assert namespace["ready"] is True
     shown = capsys.readouterr().out
-    assert shown.startswith("question 11 does not pass its check yet, so what follows may be off: q11 (0 of 2")
+    assert shown.startswith("question 3 does not pass its check yet, so what follows may be off: q3 (0 of 2")
     assert "your activation changed Z in place" in shown and shown.count("\n") == 1
 
 

@@ -218,7 +218,21 @@ def test_the_start_page_links_every_walk_through_and_every_lab():
     text = nbformat.read(ROOT / "start.ipynb", as_version=4).cells[0].source
     links = re.findall(r"\]\(([^)]+\.ipynb)\)", text)
     expected = [path.relative_to(ROOT).as_posix() for path in run.notebooks()]
-    labs = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "exercises").glob("[0-9][0-9]_*.ipynb"))
+    labs = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "exercises").glob("[0-9][0-9]*_*.ipynb"))
     assert [link for link in links if link.startswith("notebooks/")] == expected
     assert sorted(link for link in links if link.startswith("exercises/")) == labs
     assert all((ROOT / link).exists() for link in links)
+
+
+def test_the_start_page_gives_each_lab_the_time_the_lab_states():
+    text = nbformat.read(ROOT / "start.ipynb", as_version=4).cells[0].source
+    rows = [row for row in text.splitlines() if "(exercises/" in row]
+    assert rows
+    for row in rows:
+        labs = re.findall(r"\]\((exercises/[^)]+\.ipynb)\)", row)
+        minutes = [int(part) for part in row.rstrip(" |").rsplit("|", 1)[1].split("+")]
+        stated = []
+        for lab in labs:
+            source = "\n".join(cell.source for cell in nbformat.read(ROOT / lab, as_version=4).cells)
+            stated.append(int(re.search(r"\*\*Time\*\*: about (\d+) minutes", source).group(1)))
+        assert minutes == stated, (row, stated)

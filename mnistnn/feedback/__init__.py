@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from . import lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08
 from .core import CHECKS, SECTIONS, Code, Feedback, Mistake
-from .labs import LABS, Lab, Variant
+from .labs import LABS, Lab, Variant, lab_of
 
 _LAB_MODULES = (lab01, lab02, lab03, lab04, lab05, lab06, lab07, lab08)  # importing them registers their checks
 
@@ -34,6 +34,7 @@ __all__ = [  # noqa: PLE0604  the checks' names come from their registry, not fr
     "Lab",
     "Mistake",
     "Variant",
+    "lab_of",
     *(f"check_{name}" for name in CHECKS),
 ]
 

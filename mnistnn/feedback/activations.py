@@ -1,4 +1,4 @@
-"""Hidden activations for lab 03's extension (a course's variant picks one), and the network they make.
+"""Hidden activations for lab 03b's extension (a course's variant picks one), and the network they make.
 
 Each is a pair g, g' (element-wise). The forward and backward passes below are notebook 02's and 03's with g in
 place of ReLU: the references of the extension's checks.

@@ -243,14 +243,14 @@ LAYER = (
     Mistake(
         Code.BIAS_WRONG_AXIS,
         "db is summed over the units: sum over the examples (axis=1) instead",
-        section="bias",
+        section="backward",
         wrong=lambda dZ, A_prev, W: _layer(dZ, A_prev, W, db=dZ.sum(axis=0, keepdims=True)),
     ),
     Mistake(
         Code.KEEPDIMS_MISSING,
         "db has shape (n_out,) instead of (n_out, 1): the summed axis is dropped, so b - lr * db would broadcast "
         "to a square matrix; db keeps one row per unit",
-        section="bias",
+        section="backward",
         wrong=lambda dZ, A_prev, W: _layer(dZ, A_prev, W, db=dZ.sum(axis=1)),
     ),
     Mistake(
@@ -366,14 +366,14 @@ def check_relu_grad(student, case):
         )
 
 
-# The extension's checks, then the lab (defined after every check it names).
+# Part 2's checks (lab03b: the gradient check and the extension), then the labs (defined after every check they name).
 from . import lab03_extension, lab03_gradients  # noqa: E402,F401
 from .labs import LabSpec, Question, register  # noqa: E402
 
 LAB = register(
     LabSpec(
         name="lab03",
-        title="Backpropagation",
+        title="Backpropagation, part 1: the backward pass",
         questions=(
             Question("q1", 1, "one_hot"),
             Question("q2", 2, "cross_entropy"),
@@ -383,11 +383,6 @@ LAB = register(
             Question("q6", 2, "layer_backward"),
             Question("q7", 1, "relu_grad"),
             Question("q8", 2, "backward"),
-            Question("q9", 1, "numerical_gradient"),
-            Question("q10", 2, "gradient_errors"),
-            Question("q11", 2, "activation_grad", writes=("activation", "activation_grad")),
-            Question("q12", 2, "backward_g"),
-            Question("q13", 2, title="predict, then verify: g' at A1"),
         ),
         forbidden=(
             "mnistnn.model.one_hot",
@@ -396,10 +391,29 @@ LAB = register(
             "mnistnn.model.relu_grad",
             "mnistnn.model.backward",
             "mnistnn.deep.backward",
+        ),
+        allowed="forward, init_params, gradient_check",
+    )
+)
+
+PART_2 = register(
+    LabSpec(
+        name="lab03b",
+        title="Backpropagation, part 2: a gradient check of your own, and another activation",
+        questions=(
+            Question("q1", 1, "numerical_gradient"),
+            Question("q2", 2, "gradient_errors"),
+            Question("q3", 2, "activation_grad", writes=("activation", "activation_grad")),
+            Question("q4", 2, "backward_g"),
+            Question("q5", 2, title="predict, then verify: g' at A1"),
+        ),
+        forbidden=(
+            "mnistnn.model.backward",
+            "mnistnn.deep.backward",
             "mnistnn.gradcheck.numerical_gradient",
             "mnistnn.gradcheck.gradient_check",
         ),
-        allowed="forward, init_params, relu, softmax, relative_error",
+        allowed="forward, backward, init_params, one_hot, cross_entropy, softmax, relative_error",
         parameters=("activation",),
     )
 )

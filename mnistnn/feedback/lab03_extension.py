@@ -1,9 +1,9 @@
-"""Lab 03's extension: backpropagation through another hidden activation g, derived and gradient-checked.
+"""Lab 03b's extension: backpropagation through another hidden activation g, derived and gradient-checked.
 
 The course's variant names g (tanh in the public version; sigmoid or leaky ReLU in others). The learner writes g
 (``activation``) and, derived, its derivative (``activation_grad``): one question, checked together. Then
 ``backward_g``, notebook 03's backward with g' in place of ReLU', which the lab has the learner check with their own
-``gradient_errors`` (question 10).
+``gradient_errors`` (question 2 of lab 03b).
 """
 
 from __future__ import annotations

@@ -82,8 +82,7 @@ def n_classes_ignored(wrong):
     return Mistake(
         Code.N_CLASSES_IGNORED,
         "one_hot(y) with its default n_classes makes 10 rows, but this network's output layer has fewer units: "
-        "give one_hot the number of classes of the output layer, params['W2'].shape[0] (the network of question 10 "
-        "has 3)",
+        "give one_hot the number of classes of the output layer, params['W2'].shape[0]",
         section="one_hot",
         wrong=wrong,
         by_rule=True,
@@ -95,7 +94,7 @@ def keepdims_missing(wrong):
     return Mistake(
         Code.KEEPDIMS_MISSING,
         "the summed axis is dropped: a bias gradient keeps one row per unit, shape (units, 1), like its bias",
-        section="bias",
+        section="backward",
         wrong=wrong,
         by_rule=True,
     )
@@ -170,7 +169,7 @@ def call_backward(student, name: str, rows, params, cache, X, y):
             and re.search(r"\(10, ?\d+\)", found.message)
         ):
             row = next(row for row in rows if row.code == Code.N_CLASSES_IGNORED)
-            raise Stop.of(row, f"{row.message}; here it has {n_classes}") from None
+            raise Stop.of(row, f"{row.message} (the network of this check has {n_classes})") from None
         raise
 
 

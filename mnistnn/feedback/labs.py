@@ -1,7 +1,8 @@
 """The labs: their questions and points, a course's variant of them, and the self-check a notebook runs.
 
-Each lab module (``lab01`` ... ``lab08``) ends with its :class:`LabSpec`: the questions in order, each with its
-points and the check that scores it (written questions are read by a teacher). In a lab notebook,
+Each lab module (``lab01`` ... ``lab08``; ``lab03`` registers both parts of lab 03, lab03 and lab03b) ends with
+its :class:`LabSpec`: the questions in order, each with its points and the check that scores it (written questions
+are read by a teacher). In a lab notebook,
 
     from mnistnn.feedback import Lab
     grader = Lab("lab03")              # or Lab("lab03", variant="fall-2026"): a course's own version
@@ -23,6 +24,7 @@ import sys
 import textwrap
 import types
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from .core import CHECKS, Case, Feedback, run
@@ -100,7 +102,7 @@ class Variant:
 
     name: str = "public"
     seed: int = 0
-    activation: str = "tanh"  # lab 03's extension: the hidden activation g to backpropagate through
+    activation: str = "tanh"  # lab 03b's extension: the hidden activation g to backpropagate through
     leaky_slope: float = 0.1  # g(z) = max(z, slope * z) for leaky_relu
     val_size: int = 10_000  # lab 01: images held out for validation
     n_hidden: int = 10  # lab 02: the untrained network's hidden units
@@ -183,6 +185,12 @@ PARAMETERS = {  # what each variant parameter is, in the learner's words, and ho
 }
 
 LABS: dict[str, LabSpec] = {}
+
+
+def lab_of(notebook: str | Path) -> str:
+    """The lab of a master or student notebook by its file name: ``03_backpropagation.ipynb`` is lab03,
+    ``03b_gradient_check.ipynb`` lab03b (a walk-through's second lab)."""
+    return "lab" + Path(notebook).name.split("_", 1)[0]
 
 
 def register(spec: LabSpec) -> LabSpec:

@@ -146,10 +146,10 @@ def _lab(notebook: dict, code: list[str]) -> str | None:
     metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
     for key, field_name in (("mnistnn", "lab"), ("otter", "assignment_name")):
         value = metadata.get(key, {}).get(field_name) if isinstance(metadata.get(key), dict) else None
-        if isinstance(value, str) and re.fullmatch(r"lab\d\d", value):
+        if isinstance(value, str) and re.fullmatch(r"lab\d\d[a-z]?", value):
             return value
     for source in code:
-        match = re.search(r"""Lab\(\s*["'](lab\d\d)["']""", source)
+        match = re.search(r"""Lab\(\s*["'](lab\d\d[a-z]?)["']""", source)
         if match:
             return match.group(1)
     return None

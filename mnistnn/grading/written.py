@@ -11,7 +11,7 @@ import csv
 import re
 from pathlib import Path
 
-from ..feedback.labs import LABS
+from ..feedback.labs import LABS, lab_of
 from .folder import FORMULA_START, check_output, safe_cell, submissions
 from .submission import BadSubmission, Submission, load_notebook
 
@@ -66,7 +66,7 @@ def guides(master: Path) -> dict[str, tuple[str, str]]:
 def export(folder: Path, master: Path, out: Path) -> list[Path]:
     """One Markdown file per written question (every student's answer, after the prompt and the marking guide), and
     marks.csv to fill in."""
-    lab = f"lab{master.name[:2]}"
+    lab = lab_of(master)
     questions = {q.name: q for q in LABS[lab].questions if q.written}
     prompts = guides(master)
     out.mkdir(parents=True, exist_ok=True)
