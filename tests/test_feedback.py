@@ -132,12 +132,25 @@ def _backward_deep_output_for_input(params, cache, X, y, lam=0.0):
     return RIGHT["l2_grads"](grads, params, lam)
 
 
+def _backward_deep_mask_of_layer_l(params, cache, X, y, lam=0.0):
+    """dA_{l-1} masked by D_l, the mask of the layer above, where D_{l-1} belongs."""
+    N, grads = len(params) // 2, {}
+    dZ = (cache[f"A{N}"] - RIGHT["one_hot"](y, params[f"W{N}"].shape[0])) / X.shape[1]
+    for l in range(N, 0, -1):
+        A_prev = X if l == 1 else cache[f"A{l - 1}"]
+        grads[f"W{l}"], grads[f"b{l}"] = dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
+        if l > 1:
+            dZ = params[f"W{l}"].T @ dZ * cache.get(f"D{l}", 1) * (cache[f"Z{l - 1}"] > 0)
+    return RIGHT["l2_grads"](grads, params, lam)
+
+
 @pytest.mark.parametrize(
     ("name", "function", "expected"),
     [
         ("dropout", _dropout_swapped, "the pair is the wrong way round: return (A_tilde, D)"),
         ("dropout", _dropout_mask_of_ones, "A_tilde is right, but D holds 0 and 1"),
         ("backward_deep", _backward_deep_output_for_input, "takes layer l's input A_{l-1} (X for l = 1), not its"),
+        ("backward_deep", _backward_deep_mask_of_layer_l, "is masked by D_{l-1}, the mask of the layer it belongs to"),
     ],
 )
 def test_lab_08_names_what_a_cold_student_got_wrong(name, function, expected):

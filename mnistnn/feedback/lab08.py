@@ -242,6 +242,8 @@ def _backward(params, cache, X, y, lam, mistake=None):
     """deep.backward, or the backward of one of the mistakes below."""
     if mistake == Code.MASK_IGNORED:
         cache = {key: value for key, value in cache.items() if not key.startswith("D")}
+    if mistake == Code.MASK_TWICE:  # dW_{l+1} from A_l * D_l, though the cache's A_l is dropped out already
+        cache = {key: value * cache.get(f"D{key[1:]}", 1.0) if key[0] == "A" else value for key, value in cache.items()}
     grads = deep.backward(params, cache, X, y, l2=0.0 if mistake == Code.PENALTY_MISSING else lam)
     if mistake == Code.BIASES_PENALISED:
         grads = {key: grads[key] + lam * params[key] if key[0] == "b" else grads[key] for key in grads}
@@ -273,16 +275,26 @@ BACKWARD = (
         Code.MASK_IGNORED,
         "dropout's masks are missing from the backward pass: a dropped unit passed nothing forward, so it passes "
         "nothing back: dA_l = (W_{l+1}^T dZ_{l+1}) * D_l where the cache holds D_l",
+        section="dropout",
         wrong=_with(Code.MASK_IGNORED),
+    ),
+    Mistake(
+        Code.MASK_TWICE,
+        "the mask is applied twice: the cache's A_l is already A_l * D_l (dropout's output), so dW_{l+1} = "
+        "dZ_{l+1} A_l^T takes it as it is; D_l multiplies only dA_l",
+        section="dropout",
+        wrong=_with(Code.MASK_TWICE),
     ),
     Mistake(
         Code.PENALTY_MISSING,
         "the weights' gradients lack the penalty's lambda W_l: use your l2_grads (or add it) when lam > 0",
+        section="l2",
         wrong=_with(Code.PENALTY_MISSING),
     ),
     Mistake(
         Code.BIASES_PENALISED,
         "the biases' gradients have lambda b_l added: the penalty holds the weights only",
+        section="l2",
         wrong=_with(Code.BIASES_PENALISED),
     ),
     Mistake(
@@ -332,6 +344,11 @@ def check_backward_deep(student, case):
                     "; a gradient handed to l2_grads does not have its weight's shape: dW_l = dZ_l A_{l-1}^T "
                     "takes layer l's input A_{l-1} (X for l = 1), not its output A_l"
                 )
+            elif stop.code == Code.RAISED and with_masks and "could not be broadcast" in stop.message:
+                stop.message += (
+                    " (this case: dropout's masks in the cache, of unequal layers); D_l has the shape of A_l: "
+                    "dA_{l-1} = W_l^T dZ_l is masked by D_{l-1}, the mask of the layer it belongs to"
+                )
             raise
         _judge_form(got, params)
         case_text = ", ".join(
@@ -369,8 +386,8 @@ LAB = register(
             "mnistnn.model.backward",
             "mnistnn.deep.l2_penalty",
         ),
-        allowed="deep.forward, deep.loss, deep.predict, init_params, numerical_gradient, relative_error, "
-        "load_dataset, sgd, accuracy",
+        allowed="deep.forward, deep.loss, deep.predict, init_params, one_hot, relu, relu_grad, softmax, "
+        "numerical_gradient, relative_error, load_dataset, sgd, accuracy",
         parameters=("keep",),
     )
 )
