@@ -83,10 +83,12 @@ def render(nb, variant, *, autograder: dict | None = None):
     """The master as the variant's: its Lab(...) named with the variant, its ``# VARIANT`` lines replaced; with
     ``autograder`` (requirements file, wheel), the assignment configured to install them and grade with the plugin."""
     code = variant_code(variant)
+    from mnistnn.feedback.labs import LAB_NAME
+
     lab = None
     for cell in nb.cells:
         source = cell.source
-        match = re.search(r"""Lab\("(lab\d\d[a-z]?)"\)""", source)
+        match = re.search(rf"""Lab\("({LAB_NAME})"\)""", source)
         if match:
             lab = match.group(1)
             if variant.name != "public":

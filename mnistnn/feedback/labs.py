@@ -187,6 +187,10 @@ PARAMETERS = {  # what each variant parameter is, in the learner's words, and ho
 LABS: dict[str, LabSpec] = {}
 
 
+LAB_NAME = r"lab\d\d[a-z]?"
+"""A lab's name: lab01 ... lab08, and lab03b (a walk-through's second lab)."""
+
+
 def lab_of(notebook: str | Path) -> str:
     """The lab of a master or student notebook by its file name: ``03_backpropagation.ipynb`` is lab03,
     ``03b_gradient_check.ipynb`` lab03b (a walk-through's second lab)."""

@@ -13,6 +13,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..feedback.labs import LAB_NAME
+
 MAX_BYTES = 256 * 2**20  # a lab notebook is a few megabytes, more with many figures; refuse what is far larger
 SUSPICIOUS = {  # constructs no lab answer needs: listed for the teacher, never scored
     "sys.setprofile": "replaces the tracer grading uses",
@@ -146,10 +148,10 @@ def _lab(notebook: dict, code: list[str]) -> str | None:
     metadata = notebook.get("metadata") if isinstance(notebook.get("metadata"), dict) else {}
     for key, field_name in (("mnistnn", "lab"), ("otter", "assignment_name")):
         value = metadata.get(key, {}).get(field_name) if isinstance(metadata.get(key), dict) else None
-        if isinstance(value, str) and re.fullmatch(r"lab\d\d[a-z]?", value):
+        if isinstance(value, str) and re.fullmatch(LAB_NAME, value):
             return value
     for source in code:
-        match = re.search(r"""Lab\(\s*["'](lab\d\d[a-z]?)["']""", source)
+        match = re.search(rf"""Lab\(\s*["']({LAB_NAME})["']""", source)
         if match:
             return match.group(1)
     return None
