@@ -156,7 +156,7 @@ def _jax_gradient_descent(params: dict, X, Y):
 
 
 def _epoch_clock(batches_per_epoch: int):
-    """A progress callback that records the time at the end of every epoch."""
+    """A progress callback that records the time of every epoch's last step (before sgd scores the epoch)."""
     start, ends = time.perf_counter(), []
 
     def callback(done: int, total: int, loss: float) -> None:
@@ -180,13 +180,14 @@ def _mnistnn_sgd(config: dict) -> dict:
     import numpy as np
 
     import mnistnn
+    from mnistnn.train import _Monitor
 
     dtype = getattr(np, config.get("dtype", "float64"))
     data = mnistnn.load_dataset(rng=np.random.default_rng(0), dtype=dtype)
     recipe = dataclasses.replace(FINAL, n_hidden=config["hidden"], epochs=config["epochs"])
     params = recipe.init_params(rng=np.random.default_rng(1), dtype=dtype)
     callback, ends = _epoch_clock(math.ceil(data.X_train.shape[1] / recipe.batch_size))
-    _, history = recipe.train(
+    trained, history = recipe.train(
         params,
         data.X_train,
         data.y_train,
@@ -195,7 +196,13 @@ def _mnistnn_sgd(config: dict) -> dict:
         y_val=data.y_test,
         progress=callback,
     )
-    return _first_reaching(history["val_accuracy"], ends, config["target"])
+    # The clock stops at an epoch's last step, before sgd scores the test set; Keras's stops after its scoring. One
+    # scoring, the same as sgd's (timed here, once), is added to every epoch's time, so that both count it.
+    monitor = _Monitor(False, 1, "batch", recipe.learning_rate, data.X_test, data.y_test)
+    start = time.perf_counter()
+    monitor.record("epoch", 0, trained, trained)
+    scoring = time.perf_counter() - start
+    return _first_reaching(history["val_accuracy"], [end + scoring for end in ends], config["target"])
 
 
 def _compile_for(model, recipe, steps: int) -> None:
