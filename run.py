@@ -3,6 +3,7 @@
 
     python3 run.py lab               set up, then open JupyterLab on the start page (every notebook and lab)
     python3 run.py lab FILE          ... open JupyterLab on that notebook, e.g. exercises/03_backpropagation.ipynb
+    python3 run.py lab --no-browser  ... start the server only: open the address it prints (it leads to the page)
     python3 run.py lab --headless    set up, then execute every notebook and print a summary
     python3 run.py test              set up with the test tools, then run the tests (nbval over every notebook too)
     python3 run.py test --fast       the unit tests only, under a minute: what to run after every change
@@ -439,20 +440,26 @@ def open_lab(python: Path, file: str, env: dict[str, str], *, browser: bool = Tr
     The server runs in a session of its own, so that Ctrl-C reaches run.py only: run.py then asks it to shut down
     (SIGTERM: it stops its kernels and exits) instead of leaving it, or its kernels, running.
     """
-    path = (Path.cwd() / file).resolve()
+    path, example = (Path.cwd() / file).resolve(), "e.g. python3 run.py lab exercises/03_backpropagation.ipynb"
+    if path.is_dir():
+        sys.exit(f"{file} is a folder: name a notebook in it, {example}")
     if not path.is_file():
-        sys.exit(f"no file {file}; e.g. python3 run.py lab exercises/03_backpropagation.ipynb")
+        sys.exit(f"no file {file}; {example}")
     if not path.is_relative_to(ROOT):
         sys.exit(f"{file} is outside the repository ({ROOT}): copy it into it, then open it from there")
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # e.g. in a container
+    relative = path.relative_to(ROOT).as_posix()
     command = [
         python,
         "-m",
         "jupyterlab",
         *as_root,
         f"--ServerApp.root_dir={ROOT}",
+        # The address the server prints (and / on it) opens the file too, not an empty JupyterLab: what is copied
+        # from the terminal when no browser opens by itself.
+        f"--LabApp.default_url=/lab/tree/{urllib.parse.quote(relative)}",
         *([] if browser else ["--no-browser"]),
-        str(path.relative_to(ROOT)),
+        relative,
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     previous = signal.signal(signal.SIGTERM, _interrupted)
