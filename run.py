@@ -3,7 +3,7 @@
 
     python3 run.py lab               set up, then open JupyterLab on the start page (every notebook and lab)
     python3 run.py lab FILE          ... open JupyterLab on that notebook, e.g. exercises/03_backpropagation.ipynb
-    python3 run.py lab --no-browser  ... start the server only: open the address it prints (it leads to the page)
+    python3 run.py lab --no-browser  ... start the server only: the address it prints opens the start page (or FILE)
     python3 run.py lab --headless    set up, then execute every notebook and print a summary
     python3 run.py test              set up with the test tools, then run the tests (nbval over every notebook too)
     python3 run.py test --fast       the unit tests only, under a minute: what to run after every change
