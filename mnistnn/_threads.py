@@ -5,12 +5,19 @@ large node but may use only a share of it (a CPU quota), and a process can be pi
 then most of those threads wait for each other, and matrix products run slower than with one thread. On import,
 mnistnn sets the BLAS thread count to the CPUs it may actually use, unless the user set the thread variables
 (``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``): those are theirs to choose.
+
+Other people's work on the same CPUs is the other case: when other processes keep the machine's CPUs busy, a BLAS
+thread waits for a CPU in the middle of every product, and training runs many times slower than with one thread (the
+benchmark's section 7). So each training run (:func:`mnistnn.sgd`, :func:`mnistnn.gradient_descent`) looks, as it
+starts, at how many threads of other processes are running, and leaves BLAS only the CPUs they leave free.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -72,10 +79,15 @@ def _v1_quota(folder: Path) -> float | None:
     return None if quota <= 0 or period <= 0 else quota / period
 
 
+def user_chose_threads() -> bool:
+    """Whether one of THREAD_VARIABLES is set: then the threads are the user's to choose, and mnistnn leaves them."""
+    return any(os.environ.get(variable) for variable in THREAD_VARIABLES)
+
+
 def fit_blas_threads() -> int | None:
     """Limit BLAS to the usable CPUs (with threadpoolctl) and return that number; None, and nothing changed, when
     the user chose the threads themselves with one of THREAD_VARIABLES."""
-    if any(os.environ.get(variable) for variable in THREAD_VARIABLES):
+    if user_chose_threads():
         return None
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -83,3 +95,42 @@ def fit_blas_threads() -> int | None:
     if any(pool["num_threads"] > threads for pool in threadpool_info() if pool["user_api"] == "blas"):
         threadpool_limits(limits=threads, user_api="blas")
     return threads
+
+
+def busy_elsewhere(stat: Path = Path("/proc/stat"), tasks: Path = Path("/proc/self/task"), readings: int = 5) -> int:
+    """Threads of other processes running on this machine right now: Linux's count of running threads
+    (``procs_running`` in /proc/stat) less this process's own running threads, the least of a few readings (a
+    process that is busy only now and then is not counted); 0 where /proc cannot be read.
+
+    In a container, /proc/stat counts the threads of the whole node, and ``os.cpu_count()`` its CPUs.
+    """
+    counts = []
+    for _ in range(readings):
+        try:
+            running = next(
+                int(line.split()[1]) for line in stat.read_text().splitlines() if line.startswith("procs_running ")
+            )
+        except (OSError, StopIteration, ValueError):
+            return 0
+        own = 0
+        for task in tasks.glob("*/stat"):
+            with contextlib.suppress(OSError):  # a thread that ended meanwhile
+                text = task.read_text()
+                own += text[text.rindex(")") + 2] == "R"  # the state follows the command name in brackets
+        counts.append(max(0, running - own))
+    return min(counts)
+
+
+@contextlib.contextmanager
+def fitted_to_load() -> Iterator[None]:
+    """Inside the block (a training run), BLAS uses no more threads than the machine has CPUs that other processes
+    leave free right now (at least 1); afterwards, as many as before. Nothing changes when the user chose the
+    threads with THREAD_VARIABLES, or when the usable CPUs are all free."""
+    usable = usable_cpus()
+    if user_chose_threads() or (threads := max(1, min(usable, (os.cpu_count() or 1) - busy_elsewhere()))) == usable:
+        yield  # nothing to take away: no threadpoolctl call either
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import NoCgroup, cpu_quota
+from bench.load import NoCgroup, busy_processes, cpu_quota
 from mnistnn import _threads
 
 AFFINITY = len(os.sched_getaffinity(0))
@@ -102,3 +102,36 @@ def test_a_process_under_a_one_cpu_quota_uses_one_blas_thread():
     except NoCgroup as reason:
         pytest.skip(f"{reason}; the CPU quota is untested")
     assert run_python(BLAS_THREADS) == str(AFFINITY)
+
+
+def test_busy_elsewhere_counts_the_running_threads_of_other_processes(tmp_path):
+    stat, tasks = tmp_path / "stat", tmp_path / "task"
+    write(stat, "cpu  1 2 3\nprocs_running 5\nprocs_blocked 0\n")
+    for thread, state in (("11", "R"), ("12", "S"), ("13", "R")):  # a command name with ") " in it is read right
+        write(tasks / thread / "stat", f"{thread} (python) R (x) {state} 1 2 3\n")
+    assert _threads.busy_elsewhere(stat, tasks) == 3  # 5 running, 2 of them this process's
+    write(stat, "cpu  1 2 3\nprocs_running 1\n")
+    assert _threads.busy_elsewhere(stat, tasks) == 0  # never below 0
+    assert _threads.busy_elsewhere(tmp_path / "missing", tasks) == 0
+
+
+# Trains briefly with sgd and with gradient_descent, each noting the BLAS threads while it trains (through its
+# progress callback); then prints them and the threads after training.
+TRAINING_THREADS = """
+import numpy as np, mnistnn, threadpoolctl
+def blas():
+    return max(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
+seen = set()
+X, y = np.random.default_rng(0).random((784, 200)), np.arange(200) % 10
+params = mnistnn.init_params(784, 16, 10, rng=np.random.default_rng(1))
+mnistnn.sgd(params, X, y, rng=np.random.default_rng(2), batch_size=100, epochs=1, progress=lambda *_: seen.add(blas()))
+mnistnn.gradient_descent(params, X, y, iterations=2, progress=lambda *_: seen.add(blas()))
+print(sorted(seen), blas())
+"""
+
+
+@pytest.mark.skipif(AFFINITY < 2, reason="needs at least two CPUs: with one, BLAS uses one thread anyway")
+def test_training_beside_busy_processes_uses_one_blas_thread_unless_the_user_chose():
+    with busy_processes(os.cpu_count()):  # every CPU of the machine kept busy by another process
+        assert run_python(TRAINING_THREADS) == f"[1] {AFFINITY}"  # back to the fitted threads afterwards
+        assert run_python(TRAINING_THREADS, env={"OPENBLAS_NUM_THREADS": "2"}) == "[2] 2"
