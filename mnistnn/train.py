@@ -203,9 +203,9 @@ def gradient_descent(
     Every iteration runs forward and backward on ALL training examples, then takes one step
     ``W <- W - learning_rate * dW`` for each parameter.
 
-    While it trains, the matrix products use no more BLAS threads than the CPUs that other processes leave free
-    (none are taken away when ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` is set): a thread that waits for a
-    busy CPU would hold up every product.
+    While it trains, the matrix products use no more BLAS threads than the CPUs that other processes leave free as
+    it starts, unless you chose the threads (e.g. ``OPENBLAS_NUM_THREADS``): a thread that waits for a busy CPU would
+    hold up every product.
 
     Parameters
     ----------
@@ -253,7 +253,7 @@ def gradient_descent(
     X = np.ascontiguousarray(X)  # arranged once, row-major: the order in which OpenBLAS computed W1 @ X fastest
     m = X.shape[1]
     last_good = params
-    with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor, _threads.fitted_to_load():
+    with _Monitor(progress, iterations, "it", learning_rate, X_val, y_val) as monitor, _threads.FittedToLoad():
         for t in range(iterations):  # t: updates done so far
             A2, cache = forward(params, X)
             loss = monitor.loss(A2, y, f"iteration {t}", last_good)
@@ -302,9 +302,9 @@ def sgd(
     uses: ``V <- momentum * V - lr * dW``, then ``W <- W + V``. The learning rate of epoch e (counted from 1) is
     ``learning_rate * lr_decay ** (e - 1)``.
 
-    While it trains, the matrix products use no more BLAS threads than the CPUs that other processes leave free
-    (none are taken away when ``OPENBLAS_NUM_THREADS`` or ``OMP_NUM_THREADS`` is set): a thread that waits for a
-    busy CPU would hold up every product.
+    While it trains, the matrix products use no more BLAS threads than the CPUs that other processes leave free as
+    it starts, unless you chose the threads (e.g. ``OPENBLAS_NUM_THREADS``): a thread that waits for a busy CPU would
+    hold up every product.
 
     Parameters
     ----------
@@ -381,7 +381,7 @@ def sgd(
     step = _Step(params, settings)
     best = _Best(settings.patience)
     monitor = _Monitor(progress, settings.epochs * batches, "batch", settings.learning_rate, X_val, y_val)
-    with monitor, _threads.fitted_to_load():
+    with monitor, _threads.FittedToLoad():
         for epoch in range(1, settings.epochs + 1):
             lr = settings.learning_rate * settings.lr_decay ** (epoch - 1)
             order = rng.permutation(m)

@@ -215,6 +215,19 @@ def test_an_answer_that_calls_the_package_function_scores_zero_and_says_why():
     assert run(CHECKS["relu_grad"], hidden_call, PUBLIC).mistake == Code.USES_PACKAGE
 
 
+def test_a_learner_function_that_trains_with_sgd_is_not_told_it_uses_the_package():
+    """sgd's own helpers (its thread fitting among them) are mnistnn calling itself, not the learner calling them."""
+
+    def train(X, y):
+        params = mnistnn.init_params(784, 4, 10, rng=np.random.default_rng(0))
+        return mnistnn.sgd(params, X, y, rng=np.random.default_rng(1), batch_size=10, epochs=1)
+
+    X, y = np.random.default_rng(2).random((784, 20)), np.arange(20) % 10
+    student = InProcess({"train": train})
+    outcomes, called, package = student._execute([("train", (X, y), {})])
+    assert called == ["train"] and package == [], package
+
+
 def test_a_function_using_a_notebook_variable_is_told_grading_will_not_have_it():
     def softmax(Z):
         return shift_by(Z)  # noqa: F821  defined in another cell, as a variable, in the learner's notebook

@@ -141,8 +141,9 @@ def test_lab_opens_the_start_page_at_the_root_and_ctrl_c_stops_the_server_and_it
     """What a learner does: python3 run.py lab, work, then Ctrl-C. Nothing is left running. Without a browser, the
     address the server prints is the start page's."""
     import json
-    import select
+    import queue
     import signal
+    import threading
     import time
     import urllib.error
     import urllib.request
@@ -154,12 +155,16 @@ def test_lab_opens_the_start_page_at_the_root_and_ctrl_c_stops_the_server_and_it
         stderr=subprocess.STDOUT,
         text=True,
     )
+    printed = queue.Queue()  # its lines, read by a thread: a server that prints nothing more fails at the deadline
+    reader = threading.Thread(target=lambda: [printed.put(line) for line in process.stdout], daemon=True)
+    reader.start()
     try:
         url, lines, deadline = None, [], time.monotonic() + 120
         while url is None and time.monotonic() < deadline:
-            if not select.select([process.stdout], [], [], 1)[0]:  # a server that prints nothing more fails too
+            try:
+                line = printed.get(timeout=1)
+            except queue.Empty:
                 continue
-            line = process.stdout.readline()
             lines.append(line)
             found = re.search(r"(http://127\.0\.0\.1:\d+)/lab/tree/start\.ipynb\?token=(\w+)", line)
             if found:
@@ -184,7 +189,9 @@ def test_lab_opens_the_start_page_at_the_root_and_ctrl_c_stops_the_server_and_it
         assert _processes(kernel)
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
+        process.wait(timeout=60)
+        reader.join(timeout=10)  # it ends at the end of the output
+        process.stdout.close()
     time.sleep(1)
     assert not _processes(kernel) and not _processes(f"jupyterlab --allow-root --ServerApp.root_dir={ROOT}")
 

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,15 +105,92 @@ def test_a_process_under_a_one_cpu_quota_uses_one_blas_thread():
     assert run_python(BLAS_THREADS) == str(AFFINITY)
 
 
-def test_busy_elsewhere_counts_the_running_threads_of_other_processes(tmp_path):
-    stat, tasks = tmp_path / "stat", tmp_path / "task"
-    write(stat, "cpu  1 2 3\nprocs_running 5\nprocs_blocked 0\n")
+class Readings:
+    """A file whose contents change from one reading to the next, as /proc/stat's do."""
+
+    def __init__(self, *texts: str):
+        self.texts = list(texts)
+
+    def read_text(self) -> str:
+        return self.texts.pop(0)
+
+
+def test_busy_elsewhere_counts_the_running_threads_of_other_processes_least_of_its_readings(tmp_path):
+    tasks = tmp_path / "task"
     for thread, state in (("11", "R"), ("12", "S"), ("13", "R")):  # a command name with ") " in it is read right
         write(tasks / thread / "stat", f"{thread} (python) R (x) {state} 1 2 3\n")
-    assert _threads.busy_elsewhere(stat, tasks) == 3  # 5 running, 2 of them this process's
-    write(stat, "cpu  1 2 3\nprocs_running 1\n")
-    assert _threads.busy_elsewhere(stat, tasks) == 0  # never below 0
-    assert _threads.busy_elsewhere(tmp_path / "missing", tasks) == 0
+    stat = Readings(*(f"cpu  1 2 3\nprocs_running {n}\nprocs_blocked 0\n" for n in (7, 5, 9)))
+    assert _threads.busy_elsewhere(stat, tasks, readings=3, apart=0) == 3  # 5 running at the least, 2 of them ours
+    assert _threads.busy_elsewhere(Readings("procs_running 1\n"), tasks, readings=1, apart=0) == 0  # never below 0
+    assert _threads.busy_elsewhere(Readings("cpu  1 2 3\n"), tasks, readings=1, apart=0) == 0  # no count: 0
+    assert _threads.busy_elsewhere(tmp_path / "missing", tasks, apart=0) == 0
+
+
+def test_the_machine_cpus_are_those_proc_stat_counts_unless_it_is_mounted_over(tmp_path):
+    stat, mounts = tmp_path / "stat", tmp_path / "mounts"
+    write(stat, "cpu  9 9 9\ncpu0 1 2 3\ncpu1 1 2 3\ncpu2 1 2 3\nprocs_running 2\n")
+    write(mounts, "proc /proc proc rw 0 0\n")
+    assert _threads.machine_cpus(stat, mounts) == 3
+    write(mounts, f"proc /proc proc rw 0 0\nlxcfs {stat} fuse.lxcfs rw 0 0\n")
+    assert _threads.machine_cpus(stat, mounts) is None  # lxcfs: the host's procs_running, the container's CPUs
+    assert _threads.machine_cpus(tmp_path / "missing", tmp_path / "missing") is None
+
+
+@pytest.mark.parametrize(
+    ("usable", "busy", "before", "limited"),
+    [
+        (4, 0, 4, None),  # a quiet machine: nothing to take away, threadpoolctl not called
+        (4, 2, 4, 2),  # two CPUs busy elsewhere: two threads left
+        (4, 7, 4, 1),  # every CPU busy elsewhere: one thread, never none
+        (4, 2, 1, None),  # a lower limit already set (with threadpoolctl): not raised
+        (2, 3, 2, None),  # pinned to 2 of the 4 CPUs, or under a quota: the machine's count says nothing of them
+    ],
+)
+def test_a_training_run_takes_the_cpus_left_free_and_gives_them_back(monkeypatch, usable, busy, before, limited):
+    import threadpoolctl
+
+    calls = []
+
+    class Limits:
+        def __init__(self, limits, user_api):
+            calls.append(("limit", limits, user_api))
+
+        def restore_original_limits(self):
+            calls.append("restored")
+
+    for variable in _threads.THREAD_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", Limits)
+    monkeypatch.setattr(_threads, "usable_cpus", lambda: usable)
+    monkeypatch.setattr(_threads, "machine_cpus", lambda: 4)
+    monkeypatch.setattr(_threads, "busy_elsewhere", lambda: busy)
+    monkeypatch.setattr(_threads, "_blas_threads_now", lambda: before)
+    with pytest.raises(KeyError), _threads.FittedToLoad():  # a training run that fails gives the CPUs back too
+        assert calls == ([] if limited is None else [("limit", limited, "blas")])
+        raise KeyError
+    assert calls == ([] if limited is None else [("limit", limited, "blas"), "restored"])
+
+
+def test_a_training_run_leaves_the_threads_alone_when_the_user_chose_or_the_count_fails(monkeypatch):
+    import threadpoolctl
+
+    def fails():
+        raise RuntimeError("an unreadable /proc")
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **_: pytest.fail("threads were changed"))
+    monkeypatch.setattr(_threads, "usable_cpus", lambda: 4)
+    monkeypatch.setattr(_threads, "machine_cpus", lambda: 4)
+    monkeypatch.setattr(_threads, "busy_elsewhere", lambda: 3)
+    monkeypatch.setattr(_threads, "_blas_threads_now", lambda: 4)
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    with _threads.FittedToLoad():
+        pass
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    for variable in _threads.THREAD_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(_threads, "busy_elsewhere", fails)
+    with _threads.FittedToLoad():
+        pass
 
 
 # Trains briefly with sgd and with gradient_descent, each noting the BLAS threads while it trains (through its
@@ -130,8 +208,14 @@ print(sorted(seen), blas())
 """
 
 
-@pytest.mark.skipif(AFFINITY < 2, reason="needs at least two CPUs: with one, BLAS uses one thread anyway")
+@pytest.mark.skipif(
+    AFFINITY < 2 or _threads.machine_cpus() != AFFINITY or _threads.usable_cpus() != AFFINITY,
+    reason="needs a process that may use every CPU of the machine, at least two (not pinned, no CPU quota)",
+)
 def test_training_beside_busy_processes_uses_one_blas_thread_unless_the_user_chose():
-    with busy_processes(os.cpu_count()):  # every CPU of the machine kept busy by another process
+    with busy_processes(AFFINITY):  # every CPU of the machine kept busy by another process
+        deadline = time.monotonic() + 10
+        while _threads.busy_elsewhere() < AFFINITY and time.monotonic() < deadline:  # until they all run
+            time.sleep(0.05)
         assert run_python(TRAINING_THREADS) == f"[1] {AFFINITY}"  # back to the fitted threads afterwards
         assert run_python(TRAINING_THREADS, env={"OPENBLAS_NUM_THREADS": "2"}) == "[2] 2"
