@@ -448,18 +448,16 @@ def open_lab(python: Path, file: str, env: dict[str, str], *, browser: bool = Tr
     if not path.is_relative_to(ROOT):
         sys.exit(f"{file} is outside the repository ({ROOT}): copy it into it, then open it from there")
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # e.g. in a container
-    relative = path.relative_to(ROOT).as_posix()
     command = [
         python,
         "-m",
         "jupyterlab",
         *as_root,
         f"--ServerApp.root_dir={ROOT}",
-        # The address the server prints (and / on it) opens the file too, not an empty JupyterLab: what is copied
-        # from the terminal when no browser opens by itself.
-        f"--LabApp.default_url=/lab/tree/{urllib.parse.quote(relative)}",
+        # The page the browser opens, and the address the server prints (copied from the terminal when no browser
+        # opens by itself): the file, not an empty JupyterLab.
+        f"--LabApp.default_url=/lab/tree/{urllib.parse.quote(path.relative_to(ROOT).as_posix())}",
         *([] if browser else ["--no-browser"]),
-        relative,
     ]
     server = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     previous = signal.signal(signal.SIGTERM, _interrupted)

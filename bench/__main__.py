@@ -307,12 +307,6 @@ def _check_cost(config: dict) -> dict:
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def _blas_threads() -> int:
-    import threadpoolctl
-
-    return max(pool["num_threads"] for pool in threadpoolctl.threadpool_info() if pool["user_api"] == "blas")
-
-
 class _ThreadsWhileTraining:
     """A training run's progress callback that notes the BLAS threads at its first call, while the run trains."""
 
@@ -321,7 +315,9 @@ class _ThreadsWhileTraining:
 
     def __call__(self, *progress) -> None:
         if self.threads is None:
-            self.threads = _blas_threads()
+            from mnistnn._threads import blas_threads
+
+            self.threads = blas_threads()
 
 
 def _lab06_training(config: dict) -> dict:

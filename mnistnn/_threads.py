@@ -87,15 +87,22 @@ def user_chose_threads() -> bool:
     return any(os.environ.get(variable) for variable in THREAD_VARIABLES)
 
 
+def blas_threads() -> int:
+    """The threads BLAS uses now (the most of its libraries loaded, e.g. NumPy's OpenBLAS); 1 if none is loaded."""
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+
+
 def fit_blas_threads() -> int | None:
     """Limit BLAS to the usable CPUs (with threadpoolctl) and return that number; None, and nothing changed, when
     the user chose the threads themselves with one of THREAD_VARIABLES."""
     if user_chose_threads():
         return None
-    from threadpoolctl import threadpool_info, threadpool_limits
+    from threadpoolctl import threadpool_limits
 
     threads = usable_cpus()
-    if any(pool["num_threads"] > threads for pool in threadpool_info() if pool["user_api"] == "blas"):
+    if blas_threads() > threads:
         threadpool_limits(limits=threads, user_api="blas")
     return threads
 
@@ -137,12 +144,6 @@ def machine_cpus(stat: Path = Path("/proc/stat"), mounts: Path = Path("/proc/sel
         return None
 
 
-def _blas_threads_now() -> int:
-    from threadpoolctl import threadpool_info
-
-    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
-
-
 class FittedToLoad:
     """A context for a training run: inside it, BLAS uses no more threads than the CPUs that other processes leave
     free as it starts (at least 1); afterwards, as many as before.
@@ -164,7 +165,7 @@ class FittedToLoad:
             if user_chose_threads() or machine is None or usable < machine:
                 return self
             threads = max(1, min(usable, machine - busy_elsewhere()))
-            if threads < usable and threads < _blas_threads_now():
+            if threads < usable and threads < blas_threads():
                 from threadpoolctl import threadpool_limits
 
                 self._limits = threadpool_limits(limits=threads, user_api="blas")

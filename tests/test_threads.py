@@ -13,10 +13,7 @@ from mnistnn import _threads
 
 AFFINITY = len(os.sched_getaffinity(0))
 # Prints how many threads BLAS uses after `import mnistnn`.
-BLAS_THREADS = (
-    "import mnistnn, threadpoolctl; "
-    "print(max(p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas'))"
-)
+BLAS_THREADS = "import mnistnn; print(mnistnn._threads.blas_threads())"
 
 
 def write(path: Path, text: str) -> None:
@@ -136,17 +133,22 @@ def test_the_machine_cpus_are_those_proc_stat_counts_unless_it_is_mounted_over(t
     assert _threads.machine_cpus(tmp_path / "missing", tmp_path / "missing") is None
 
 
+UNREADABLE = RuntimeError("an unreadable /proc")
+
+
 @pytest.mark.parametrize(
-    ("usable", "busy", "before", "limited"),
+    ("usable", "busy", "before", "chose", "limited"),
     [
-        (4, 0, 4, None),  # a quiet machine: nothing to take away, threadpoolctl not called
-        (4, 2, 4, 2),  # two CPUs busy elsewhere: two threads left
-        (4, 7, 4, 1),  # every CPU busy elsewhere: one thread, never none
-        (4, 2, 1, None),  # a lower limit already set (with threadpoolctl): not raised
-        (2, 3, 2, None),  # pinned to 2 of the 4 CPUs, or under a quota: the machine's count says nothing of them
+        (4, 0, 4, None, None),  # a quiet machine: nothing to take away, threadpoolctl not called
+        (4, 2, 4, None, 2),  # two CPUs busy elsewhere: two threads left
+        (4, 7, 4, None, 1),  # every CPU busy elsewhere: one thread, never none
+        (4, 2, 1, None, None),  # a lower limit already set (with threadpoolctl): not raised
+        (2, 3, 2, None, None),  # pinned to 2 of the 4 CPUs, or under a quota: the machine's count says nothing of them
+        (4, 3, 4, "OMP_NUM_THREADS", None),  # the user chose the threads
+        (4, UNREADABLE, 4, None, None),  # the count fails: the training goes on, nothing changed
     ],
 )
-def test_a_training_run_takes_the_cpus_left_free_and_gives_them_back(monkeypatch, usable, busy, before, limited):
+def test_a_training_run_takes_the_cpus_left_free_and_gives_them_back(monkeypatch, usable, busy, before, chose, limited):
     import threadpoolctl
 
     calls = []
@@ -158,53 +160,38 @@ def test_a_training_run_takes_the_cpus_left_free_and_gives_them_back(monkeypatch
         def restore_original_limits(self):
             calls.append("restored")
 
+    def busy_elsewhere():
+        if isinstance(busy, Exception):
+            raise busy
+        return busy
+
     for variable in _threads.THREAD_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
+    if chose:
+        monkeypatch.setenv(chose, "4")
     monkeypatch.setattr(threadpoolctl, "threadpool_limits", Limits)
     monkeypatch.setattr(_threads, "usable_cpus", lambda: usable)
     monkeypatch.setattr(_threads, "machine_cpus", lambda: 4)
-    monkeypatch.setattr(_threads, "busy_elsewhere", lambda: busy)
-    monkeypatch.setattr(_threads, "_blas_threads_now", lambda: before)
+    monkeypatch.setattr(_threads, "busy_elsewhere", busy_elsewhere)
+    monkeypatch.setattr(_threads, "blas_threads", lambda: before)
     with pytest.raises(KeyError), _threads.FittedToLoad():  # a training run that fails gives the CPUs back too
         assert calls == ([] if limited is None else [("limit", limited, "blas")])
         raise KeyError
     assert calls == ([] if limited is None else [("limit", limited, "blas"), "restored"])
 
 
-def test_a_training_run_leaves_the_threads_alone_when_the_user_chose_or_the_count_fails(monkeypatch):
-    import threadpoolctl
-
-    def fails():
-        raise RuntimeError("an unreadable /proc")
-
-    monkeypatch.setattr(threadpoolctl, "threadpool_limits", lambda **_: pytest.fail("threads were changed"))
-    monkeypatch.setattr(_threads, "usable_cpus", lambda: 4)
-    monkeypatch.setattr(_threads, "machine_cpus", lambda: 4)
-    monkeypatch.setattr(_threads, "busy_elsewhere", lambda: 3)
-    monkeypatch.setattr(_threads, "_blas_threads_now", lambda: 4)
-    monkeypatch.setenv("OMP_NUM_THREADS", "4")
-    with _threads.FittedToLoad():
-        pass
-    monkeypatch.delenv("OMP_NUM_THREADS")
-    for variable in _threads.THREAD_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setattr(_threads, "busy_elsewhere", fails)
-    with _threads.FittedToLoad():
-        pass
-
-
 # Trains briefly with sgd and with gradient_descent, each noting the BLAS threads while it trains (through its
 # progress callback); then prints them and the threads after training.
 TRAINING_THREADS = """
-import numpy as np, mnistnn, threadpoolctl
-def blas():
-    return max(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas")
+import numpy as np, mnistnn
+from mnistnn._threads import blas_threads
 seen = set()
 X, y = np.random.default_rng(0).random((784, 200)), np.arange(200) % 10
 params = mnistnn.init_params(784, 16, 10, rng=np.random.default_rng(1))
-mnistnn.sgd(params, X, y, rng=np.random.default_rng(2), batch_size=100, epochs=1, progress=lambda *_: seen.add(blas()))
-mnistnn.gradient_descent(params, X, y, iterations=2, progress=lambda *_: seen.add(blas()))
-print(sorted(seen), blas())
+note = lambda *_: seen.add(blas_threads())
+mnistnn.sgd(params, X, y, rng=np.random.default_rng(2), batch_size=100, epochs=1, progress=note)
+mnistnn.gradient_descent(params, X, y, iterations=2, progress=note)
+print(sorted(seen), blas_threads())
 """
 
 
